@@ -1,0 +1,179 @@
+"""Pipelines that turn a clip (+ prompts) into a RunResult: masks per object per frame, with per-frame costs.
+
+PromptedTracking: the user's clicks -> SAM2 tracks every clicked object through the selected frames.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from playerseg.masks import MaskTrack
+from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
+from playerseg.registry import LoadedModel
+from playerseg.tracker import FrameResult, Sam2VideoTracker
+from playerseg.video import FrameStore, VideoInfo
+
+
+@dataclass
+class FrameStats:
+    """Cost of one processed frame, summed over the passes that visited it."""
+
+    index: int  # index in the selection
+    source_frame: int  # frame number in the clip
+    time_s: float
+    latency_ms: float = 0.0
+    decode_ms: float = 0.0
+    prompt_ms: float = 0.0
+    memory_mb: float = 0.0
+    peak_memory_mb: float = 0.0
+    passes: int = 0
+    visible_objects: int = 0
+
+    def add(self, result: FrameResult) -> None:
+        self.latency_ms += result.latency_ms
+        self.decode_ms += result.decode_ms
+        self.prompt_ms += result.prompt_ms
+        self.memory_mb = max(self.memory_mb, result.memory_mb)
+        self.peak_memory_mb = max(self.peak_memory_mb, result.peak_memory_mb)
+        self.passes += 1
+
+
+@dataclass
+class RunResult:
+    """What one model produced on one clip: compact masks in the processed frames' size, and what it cost."""
+
+    model: dict[str, Any]  # LoadedModel.describe()
+    clip: VideoInfo
+    selection: dict[str, Any]  # start, stop, stride, max_side, frames, width, height, fps
+    source_indices: list[int]
+    masks: MaskTrack  # keyed by selection index, in the processed (possibly downscaled) size
+    frame_stats: list[FrameStats]
+    prompts: PromptSet  # in selection indices and processed-frame pixels
+    object_ids: list[int]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_selection(
+    clip: str, start: int = 0, max_frames: int | None = None, stride: int = 1, max_side: int | None = None
+) -> FrameStore:
+    """The frames a run processes: from `start`, every `stride`-th, at most `max_frames` of them."""
+    stop = None if max_frames is None else start + max_frames * stride
+    return FrameStore(clip, start=start, stop=stop, stride=stride, max_side=max_side)
+
+
+def map_prompts_to_selection(prompts: PromptSet, store: FrameStore) -> tuple[PromptSet, list[str]]:
+    """Prompts in clip frames and pixels -> selection indices and processed-frame pixels (with warnings)."""
+    scale_x = store.width / store.info.width
+    scale_y = store.height / store.info.height
+    index_of = {source: index for index, source in enumerate(store.source_indices)}
+    first, last = store.source_indices[0], store.source_indices[-1]
+    mapped: list[Prompt] = []
+    warnings: list[str] = []
+    for prompt in prompts.merged().prompts:
+        if not first <= prompt.frame <= last:
+            raise PromptError(
+                f"Prompt for object {prompt.object_id} is on frame {prompt.frame}, outside the processed frames "
+                f"{first}..{last}: change --start/--max-frames or the prompts."
+            )
+        index = index_of.get(prompt.frame)
+        if index is None:  # between two strided frames: use the nearest processed one
+            index = int(np.argmin([abs(source - prompt.frame) for source in store.source_indices]))
+            warnings.append(
+                f"prompt for object {prompt.object_id} on frame {prompt.frame} moved to processed frame "
+                f"{store.source_indices[index]} (stride {store.source_indices[1] - first if len(store) > 1 else 1})"
+            )
+        mapped.append(_scale_prompt(prompt, index, scale_x, scale_y))
+    return PromptSet(mapped).merged(), warnings
+
+
+def _scale_prompt(prompt: Prompt, index: int, scale_x: float, scale_y: float) -> Prompt:
+    points = tuple(Point(p.x * scale_x, p.y * scale_y, p.positive) for p in prompt.points)
+    box = None
+    if prompt.box is not None:
+        b = prompt.box
+        box = Box(b.x0 * scale_x, b.y0 * scale_y, b.x1 * scale_x, b.y1 * scale_y)
+    return replace(prompt, frame=index, points=points, box=box)
+
+
+ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+class PromptedTracking:
+    """SAM2 tracks the objects the user clicked."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+
+    def run(
+        self, store: FrameStore, prompts: PromptSet, progress: ProgressCallback | None = None
+    ) -> RunResult:
+        prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
+        mapped, warnings = map_prompts_to_selection(prompts, store)
+        masks = MaskTrack(store.height, store.width)
+        stats = [
+            FrameStats(index=i, source_frame=source, time_s=time_s)
+            for i, (source, time_s) in enumerate(zip(store.source_indices, store.times_s))
+        ]
+        started = time.perf_counter()
+        with Sam2VideoTracker(self.model, store) as tracker:
+            tracker.add_prompts(mapped)
+            total_steps = _count_steps(mapped, len(store))
+            for done, result in enumerate(tracker.track(), start=1):
+                _record(result, masks, stats)
+                if progress is not None:
+                    progress(done, total_steps)
+            object_ids = tracker.object_ids
+        for frame_stats in stats:
+            frame_stats.visible_objects = sum(masks.area(frame_stats.index, obj) > 0 for obj in object_ids)
+        return RunResult(
+            model=self.model.describe(),
+            clip=store.info,
+            selection=_selection_facts(store),
+            source_indices=list(store.source_indices),
+            masks=masks,
+            frame_stats=stats,
+            prompts=mapped,
+            object_ids=object_ids,
+            timings={"tracking_s": time.perf_counter() - started},
+            warnings=[*self.model.warnings, *warnings],
+        )
+
+
+def _count_steps(prompts: PromptSet, num_frames: int) -> int:
+    """How many (frame, pass) steps tracking takes: forward from the earliest first prompt, back from the latest."""
+    first_frames: dict[int, int] = {}
+    for prompt in prompts.prompts:
+        first_frames[prompt.object_id] = min(first_frames.get(prompt.object_id, prompt.frame), prompt.frame)
+    if not first_frames:
+        return 0
+    return (num_frames - min(first_frames.values())) + max(first_frames.values())
+
+
+def _record(result: FrameResult, masks: MaskTrack, stats: list[FrameStats]) -> None:
+    for object_id, mask in result.masks.items():
+        masks.set(result.frame, object_id, mask)
+    stats[result.frame].add(result)
+
+
+def _selection_facts(store: FrameStore) -> dict[str, Any]:
+    return {
+        "frames": len(store),
+        "first_frame": store.source_indices[0],
+        "last_frame": store.source_indices[-1],
+        "stride": store.source_indices[1] - store.source_indices[0] if len(store) > 1 else 1,
+        "width": store.width,
+        "height": store.height,
+        "fps": store.fps,
+    }
+
+
+def iter_selection_frames(store: FrameStore) -> Iterator[tuple[int, np.ndarray]]:
+    """(selection index, RGB frame) in order, for rendering."""
+    for index in range(len(store)):
+        yield index, store[index]

@@ -1,0 +1,380 @@
+"""SAM2 model specs by name, checkpoint resolution and loading.
+
+A model name is one of the hub models (`sam2.1-tiny` ... `sam2.1-large`, weights from the Hugging Face Hub),
+a test-size model (`test-sam2.1-tiny-128`, `test-sam2.1-tiny-256`: the real SAM2.1 tiny architecture at a reduced
+image size with random weights from a fixed seed), or a local checkpoint: a `.pt` file or a folder holding one.
+
+Heavy imports (torch, sam2 -- importing sam2 initialises Hydra) happen inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RANDOM_WEIGHTS = "random"
+RANDOM_WEIGHTS_LABEL = "random weights (test-size model: its masks mean nothing)"
+
+# sam2 hydra config names, keyed by the size word used in model names.
+SAM2_CONFIGS: dict[str, str] = {
+    "tiny": "configs/sam2.1/sam2.1_hiera_t.yaml",
+    "small": "configs/sam2.1/sam2.1_hiera_s.yaml",
+    "base-plus": "configs/sam2.1/sam2.1_hiera_b+.yaml",
+    "large": "configs/sam2.1/sam2.1_hiera_l.yaml",
+}
+# Checkpoint file names inside the hub repos facebook/sam2.1-hiera-<size>.
+SAM2_HUB_FILES: dict[str, str] = {
+    "tiny": "sam2.1_hiera_tiny.pt",
+    "small": "sam2.1_hiera_small.pt",
+    "base-plus": "sam2.1_hiera_base_plus.pt",
+    "large": "sam2.1_hiera_large.pt",
+}
+# Words in a local checkpoint's file name that tell its size (e.g. sam2.1_hiera_small.pt, sam2_hiera_b+.pt).
+_SIZE_HINTS: list[tuple[str, str]] = [
+    ("base_plus", "base-plus"),
+    ("base-plus", "base-plus"),
+    ("b+", "base-plus"),
+    ("large", "large"),
+    ("hiera_l", "large"),
+    ("small", "small"),
+    ("hiera_s", "small"),
+    ("tiny", "tiny"),
+    ("hiera_t", "tiny"),
+]
+TEST_MODEL_SEED = 20240801
+CHECKPOINT_FILE_NAMES = ("checkpoint.pt", "model.pt")
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model cannot be built: unknown name, missing or unreadable checkpoint. The message is for the user."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to build one SAM2 video model."""
+
+    name: str
+    config: str  # sam2 hydra config name
+    image_size: int
+    source: str  # "hub", "local" or "random"
+    hf_repo: str | None = None
+    hf_filename: str | None = None
+    path: str | None = None  # local checkpoint file
+    seed: int | None = None  # random-weight models only
+    description: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)  # e.g. a finetuned model's model.json
+
+    @property
+    def random_weights(self) -> bool:
+        return self.source == RANDOM_WEIGHTS
+
+
+def _hub_spec(size: str) -> ModelSpec:
+    return ModelSpec(
+        name=f"sam2.1-{size}",
+        config=SAM2_CONFIGS[size],
+        image_size=1024,
+        source="hub",
+        hf_repo=f"facebook/sam2.1-hiera-{size}",
+        hf_filename=SAM2_HUB_FILES[size],
+        description=f"SAM 2.1 Hiera {size} (zero-shot), weights from the Hugging Face Hub",
+    )
+
+
+def _test_spec(image_size: int) -> ModelSpec:
+    return ModelSpec(
+        name=f"test-sam2.1-tiny-{image_size}",
+        config=SAM2_CONFIGS["tiny"],
+        image_size=image_size,
+        source=RANDOM_WEIGHTS,
+        seed=TEST_MODEL_SEED,
+        description=f"SAM 2.1 tiny architecture at {image_size} px, {RANDOM_WEIGHTS_LABEL}",
+    )
+
+
+BUILTIN_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [*(_hub_spec(size) for size in SAM2_CONFIGS), _test_spec(128), _test_spec(256)]
+}
+
+
+def list_models() -> list[str]:
+    """Names of the built-in models (hub and test-size)."""
+    return list(BUILTIN_MODELS)
+
+
+def get_spec(name_or_path: str) -> ModelSpec:
+    """The spec for a model name or a local checkpoint path; raises ModelUnavailableError when neither."""
+    if name_or_path in BUILTIN_MODELS:
+        return BUILTIN_MODELS[name_or_path]
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return _local_spec(path)
+    known = ", ".join(list_models())
+    raise ModelUnavailableError(
+        f"Unknown model '{name_or_path}': use one of {known}, or the path of a local SAM2 checkpoint (.pt) or folder."
+    )
+
+
+def _local_spec(path: Path) -> ModelSpec:
+    checkpoint = _find_checkpoint(path)
+    facts = _read_model_json(checkpoint.parent / "model.json")
+    config = facts.get("config") or _config_from_base(facts.get("base")) or _config_from_file_name(checkpoint.name)
+    if config is None:
+        raise ModelUnavailableError(
+            f"Cannot tell which SAM2 architecture {checkpoint} is: put a model.json with a \"config\" "
+            f"(e.g. {SAM2_CONFIGS['small']}) beside it, or name the file like sam2.1_hiera_small.pt."
+        )
+    image_size = int(facts.get("image_size", 1024))
+    name = facts.get("name") or (path.name if path.is_dir() else checkpoint.stem)
+    return ModelSpec(
+        name=str(name),
+        config=str(config),
+        image_size=image_size,
+        source="local",
+        path=str(checkpoint.resolve()),
+        description=f"local checkpoint {checkpoint}",
+        facts=facts,
+    )
+
+
+def _find_checkpoint(path: Path) -> Path:
+    if path.is_file():
+        return path
+    for file_name in CHECKPOINT_FILE_NAMES:
+        if (path / file_name).is_file():
+            return path / file_name
+    candidates = sorted(path.glob("*.pt"))
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ModelUnavailableError(
+        f"Model folder {path} holds no single checkpoint: put the weights there as checkpoint.pt."
+    )
+
+
+def _read_model_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        facts = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ModelUnavailableError(f"Cannot read {path}: {error}.") from error
+    if not isinstance(facts, dict):
+        raise ModelUnavailableError(f"{path} must hold a JSON object.")
+    return facts
+
+
+def _config_from_base(base: object) -> str | None:
+    if isinstance(base, str) and base in BUILTIN_MODELS:
+        return BUILTIN_MODELS[base].config
+    return None
+
+
+def _config_from_file_name(file_name: str) -> str | None:
+    lowered = file_name.lower()
+    for hint, size in _SIZE_HINTS:
+        if hint in lowered:
+            return SAM2_CONFIGS[size]
+    return None
+
+
+def resolve_checkpoint(spec: ModelSpec) -> Path | None:
+    """The local checkpoint file for a spec (None for random weights); downloads from the hub when online."""
+    if spec.random_weights:
+        return None
+    if spec.source == "local":
+        assert spec.path is not None
+        return Path(spec.path)
+    return _hub_checkpoint(spec)
+
+
+def _hub_checkpoint(spec: ModelSpec) -> Path:
+    assert spec.hf_repo is not None and spec.hf_filename is not None
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo_id=spec.hf_repo, filename=spec.hf_filename))
+    except Exception as error:  # offline, no network, gated, missing file: all mean "not available here"
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}
+        why = "HF_HUB_OFFLINE is set" if offline else f"the Hub could not be reached ({type(error).__name__})"
+        raise ModelUnavailableError(
+            f"Model {spec.name} needs {spec.hf_filename} from the Hugging Face Hub repo {spec.hf_repo}, which is "
+            f"not in the local cache and cannot be downloaded because {why}; download it on a connected machine "
+            f"(huggingface-cli download {spec.hf_repo} {spec.hf_filename}) or pass --model /path/to/{spec.hf_filename}."
+        ) from error
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class LoadedModel:
+    """A built SAM2 video predictor with what run.json must say about it."""
+
+    spec: ModelSpec
+    predictor: Any  # sam2.sam2_video_predictor.SAM2VideoPredictor (kept untyped: sam2 imports lazily)
+    device: str
+    checkpoint: str  # file path, or "random"
+    checkpoint_sha256: str  # hex digest, or "random"
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def random_weights(self) -> bool:
+        return self.spec.random_weights
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for run.json."""
+        return {
+            "model": self.spec.name,
+            "config": self.spec.config,
+            "image_size": self.spec.image_size,
+            "source": self.spec.source,
+            "checkpoint": self.checkpoint,
+            "checkpoint_sha256": self.checkpoint_sha256,
+            "random_weights": self.random_weights,
+            "weights": RANDOM_WEIGHTS_LABEL if self.random_weights else "trained",
+            "device": self.device,
+        }
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -> LoadedModel:
+    """Build the SAM2 video predictor for a model name / path / spec on a device (default: cuda if available)."""
+    spec = get_spec(name_or_spec) if isinstance(name_or_spec, str) else name_or_spec
+    device = device or default_device()
+    _check_device(device)
+    checkpoint = resolve_checkpoint(spec)  # before building: a missing file should fail fast
+    warnings: list[str] = []
+    predictor = _build_predictor(spec, device, warnings)
+    if checkpoint is not None:
+        _load_state_dict(predictor, checkpoint, spec)
+        sha = file_sha256(checkpoint)
+    else:
+        sha = RANDOM_WEIGHTS
+        warnings.append(f"{spec.name} has {RANDOM_WEIGHTS_LABEL}")
+    predictor.to(device)
+    predictor.eval()
+    _install_memory_dtype_fix(predictor)
+    return LoadedModel(
+        spec=spec,
+        predictor=predictor,
+        device=device,
+        checkpoint=str(checkpoint) if checkpoint else RANDOM_WEIGHTS,
+        checkpoint_sha256=sha,
+        warnings=warnings,
+    )
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailableError(f"Device {device} was asked for, but no CUDA GPU is available here: use --device cpu.")
+    if device not in {"cpu"} and not device.startswith("cuda"):
+        raise ModelUnavailableError(f"Unsupported device '{device}': use cpu or cuda.")
+
+
+def hydra_overrides(spec: ModelSpec, sam2_extension_available: bool) -> list[str]:
+    """Overrides on the stock sam2 config: image size (and the RoPE feature grid that follows from it), plus the
+    post-processing sam2's video builder applies, with hole filling only where its CUDA extension exists."""
+    grid = spec.image_size // 16  # the memory attention runs on the stride-16 feature map
+    return [
+        f"++model.image_size={spec.image_size}",
+        f"++model.memory_attention.layer.self_attention.feat_sizes=[{grid},{grid}]",
+        f"++model.memory_attention.layer.cross_attention.feat_sizes=[{grid},{grid}]",
+        # the same post-processing as build_sam2_video_predictor(apply_postprocessing=True)
+        "++model.sam_mask_decoder_extra_args.dynamic_multimask_via_stability=true",
+        "++model.sam_mask_decoder_extra_args.dynamic_multimask_stability_delta=0.05",
+        "++model.sam_mask_decoder_extra_args.dynamic_multimask_stability_thresh=0.98",
+        "++model.binarize_mask_from_pts_for_mem_enc=true",
+        # hole filling needs sam2's optional CUDA extension; without it sam2 warns on every frame and skips it
+        f"++model.fill_hole_area={8 if sam2_extension_available else 0}",
+    ]
+
+
+def sam2_extension_available() -> bool:
+    try:
+        from sam2 import _C  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _build_predictor(spec: ModelSpec, device: str, warnings: list[str]) -> Any:
+    import torch
+    from sam2.build_sam import build_sam2_video_predictor
+
+    has_extension = sam2_extension_available()
+    if not has_extension:
+        warnings.append("sam2's CUDA extension is not built: small holes in masks are not filled (fill_hole_area=0)")
+    # Same name, same weights: random-weight models are initialised under a fixed seed, leaving the caller's RNG alone.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.seed if spec.seed is not None else 0)
+        return build_sam2_video_predictor(
+            spec.config,
+            ckpt_path=None,
+            device="cpu",
+            hydra_overrides_extra=hydra_overrides(spec, has_extension),
+            apply_postprocessing=False,
+        )
+
+
+def _load_state_dict(predictor: Any, checkpoint: Path, spec: ModelSpec) -> None:
+    import torch
+
+    try:
+        payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ModelUnavailableError(f"Cannot read checkpoint {checkpoint} for {spec.name}: {error}.") from error
+    state_dict = payload.get("model") if isinstance(payload, dict) else None
+    if not isinstance(state_dict, dict):
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} is not in sam2's format (a dict with a 'model' state dict)."
+        )
+    try:
+        result = predictor.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:  # tensor shapes differ: weights of another architecture
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} does not fit {spec.config}: its tensor shapes differ; is it another SAM2 size?"
+        ) from error
+    if result.missing_keys or result.unexpected_keys:
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} does not fit {spec.config}: {len(result.missing_keys)} missing and "
+            f"{len(result.unexpected_keys)} unexpected weights (e.g. "
+            f"{(result.missing_keys or result.unexpected_keys)[0]}); is it another SAM2 size?"
+        )
+
+
+def _install_memory_dtype_fix(predictor: Any) -> None:
+    """Fix sam2 issue #308: memories are stored in bfloat16, which reaches the fp32 memory attention unconverted
+    whenever no fp32 object pointer is concatenated to them (e.g. tracking before an object's first prompt, or
+    reverse propagation from an unprompted frame) and fails with 'mat1 and mat2 must have the same dtype'.
+    Cast memory inputs to the query dtype; under autocast this is a no-op for the matmuls."""
+
+    def cast_memory(_module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        curr = kwargs.get("curr")
+        reference = curr[0] if isinstance(curr, list) else curr
+        if reference is None:
+            return args, kwargs
+        for key in ("memory", "memory_pos"):
+            value = kwargs.get(key)
+            if value is not None and value.dtype != reference.dtype:
+                kwargs[key] = value.to(reference.dtype)
+        return args, kwargs
+
+    predictor.memory_attention.register_forward_pre_hook(cast_memory, with_kwargs=True)
+
