@@ -63,6 +63,15 @@ def draw_overlay(
     return out
 
 
+def with_caption(rgb: np.ndarray, caption: str) -> np.ndarray:
+    """The frame with a caption bar over its bottom rows (same size), e.g. to say a model has random weights."""
+    _check_rgb(rgb, "rgb")
+    bar_height = max(20, int(round(rgb.shape[0] * 0.05)))
+    out = rgb.copy()
+    out[-bar_height:] = _labelled(np.zeros((0, rgb.shape[1], 3), np.uint8), caption, bar_height)
+    return out
+
+
 def side_by_side(left: np.ndarray, right: np.ndarray, left_label: str, right_label: str) -> np.ndarray:
     """Two RGB frames next to each other, each under a label bar. A shorter frame is padded at the bottom
     (never resampled); the result is padded to even width and height so it can go straight into H.264."""

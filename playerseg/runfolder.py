@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from playerseg.masks import write_palette_png
-from playerseg.overlay import draw_overlay
+from playerseg.overlay import draw_overlay, with_caption
 from playerseg.pipelines import FrameStats, RunResult
 from playerseg.prompts import PromptSet
 from playerseg.video import FrameStore, VideoWriter
@@ -69,10 +69,11 @@ def write_masks(result: RunResult, folder: Path) -> None:
 
 
 def write_overlay(result: RunResult, store: FrameStore, path: Path, progress: RenderProgress | None = None) -> None:
+    caption = f"{result.model['model']}: RANDOM WEIGHTS, masks mean nothing" if result.model["random_weights"] else ""
     with VideoWriter(path, fps=store.fps) as writer:
         for index in range(len(store)):
-            prompts = result.prompts.for_frame(index)
-            writer.write(draw_overlay(store[index], result.masks.label_map(index), prompts))
+            frame = draw_overlay(store[index], result.masks.label_map(index), result.prompts.for_frame(index))
+            writer.write(with_caption(frame, caption) if caption else frame)
             if progress is not None:
                 progress(index + 1, len(store))
 

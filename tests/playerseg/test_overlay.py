@@ -143,3 +143,14 @@ def test_side_by_side_pads_the_shorter_frame() -> None:
     top = next(t for t in range(out.shape[0]) if (out[t, :20] == 200).all())
     assert (out[top : top + 21, 20:40] == 90).all()
     assert (out[top + 21 : top + 30, 20:40] == 0).all()  # padded, not stretched
+
+
+def test_caption_bar_covers_only_the_bottom_rows_and_keeps_the_size() -> None:
+    from playerseg.overlay import with_caption
+
+    frame = np.full((120, 200, 3), 90, np.uint8)
+    captioned = with_caption(frame, "RANDOM WEIGHTS")
+    assert captioned.shape == frame.shape
+    assert np.array_equal(captioned[:100], frame[:100]), "the picture above the bar is untouched"
+    assert not np.array_equal(captioned[-20:], frame[-20:]), "the bar and its text are drawn"
+    assert (frame == 90).all(), "the input is not modified"
