@@ -6,7 +6,7 @@ PromptedTracking: the user's clicks -> SAM2 tracks every clicked object through 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -172,8 +172,3 @@ def _selection_facts(store: FrameStore) -> dict[str, Any]:
         "fps": store.fps,
     }
 
-
-def iter_selection_frames(store: FrameStore) -> Iterator[tuple[int, np.ndarray]]:
-    """(selection index, RGB frame) in order, for rendering."""
-    for index in range(len(store)):
-        yield index, store[index]

@@ -98,6 +98,34 @@ def preprocess_frame(rgb: np.ndarray, image_size: int) -> np.ndarray:
     return np.ascontiguousarray(image.transpose(2, 0, 1))
 
 
+def new_inference_state(images: Any, height: int, width: int, device: str) -> dict[str, Any]:
+    """sam2's inference_state, built like SAM2VideoPredictor.init_state but over any indexable `images`
+    (our lazy frame feed) instead of a tensor holding the whole clip."""
+    import torch
+
+    torch_device = torch.device(device)
+    return {
+        "images": images,
+        "num_frames": len(images),
+        "offload_video_to_cpu": True,
+        "offload_state_to_cpu": False,
+        "video_height": height,
+        "video_width": width,
+        "device": torch_device,
+        "storage_device": torch_device,
+        "point_inputs_per_obj": {},
+        "mask_inputs_per_obj": {},
+        "cached_features": {},
+        "constants": {},
+        "obj_id_to_idx": OrderedDict(),
+        "obj_idx_to_id": OrderedDict(),
+        "obj_ids": [],
+        "output_dict_per_obj": {},
+        "temp_output_dict_per_obj": {},
+        "frames_tracked_per_obj": {},
+    }
+
+
 class _MemoryProbe:
     """Per-frame memory readings: CUDA allocated/peak on GPU, process RSS on CPU."""
 
@@ -143,30 +171,7 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self._tracked = False
 
     def _new_state(self) -> dict[str, Any]:
-        """sam2's inference_state, built like SAM2VideoPredictor.init_state but over the lazy frame feed."""
-        import torch
-
-        device = torch.device(self.model.device)
-        return {
-            "images": self._feed,
-            "num_frames": len(self._feed),
-            "offload_video_to_cpu": True,
-            "offload_state_to_cpu": False,
-            "video_height": self.frames.height,
-            "video_width": self.frames.width,
-            "device": device,
-            "storage_device": device,
-            "point_inputs_per_obj": {},
-            "mask_inputs_per_obj": {},
-            "cached_features": {},
-            "constants": {},
-            "obj_id_to_idx": OrderedDict(),
-            "obj_idx_to_id": OrderedDict(),
-            "obj_ids": [],
-            "output_dict_per_obj": {},
-            "temp_output_dict_per_obj": {},
-            "frames_tracked_per_obj": {},
-        }
+        return new_inference_state(self._feed, self.frames.height, self.frames.width, self.model.device)
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 import pytest
 import torch
 
 from playerseg.prompts import Point, Prompt, PromptError
 from playerseg.registry import LoadedModel, load_video_model
-from playerseg.tracker import FrameResult, Sam2VideoTracker, TrackingError
+from playerseg.tracker import FrameResult, Sam2VideoTracker, TrackingError, new_inference_state
 
 WIDTH, HEIGHT, FRAMES = 96, 64, 10
 
@@ -94,26 +92,7 @@ def _stock_state(model: LoadedModel, clip: MovingSquareClip) -> dict:
 
     images = torch.stack([torch.from_numpy(preprocess_frame(f, model.spec.image_size)) for f in clip])
     predictor = model.predictor
-    state = {
-        "images": images,
-        "num_frames": len(clip),
-        "offload_video_to_cpu": True,
-        "offload_state_to_cpu": False,
-        "video_height": clip.height,
-        "video_width": clip.width,
-        "device": torch.device("cpu"),
-        "storage_device": torch.device("cpu"),
-        "point_inputs_per_obj": {},
-        "mask_inputs_per_obj": {},
-        "cached_features": {},
-        "constants": {},
-        "obj_id_to_idx": OrderedDict(),
-        "obj_idx_to_id": OrderedDict(),
-        "obj_ids": [],
-        "output_dict_per_obj": {},
-        "temp_output_dict_per_obj": {},
-        "frames_tracked_per_obj": {},
-    }
+    state = new_inference_state(images, clip.height, clip.width, "cpu")
     predictor.add_new_points_or_box(state, 2, 1, points=[[20, 30]], labels=[1])
     return state
 
