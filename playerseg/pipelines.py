@@ -86,7 +86,7 @@ def map_prompts_to_selection(prompts: PromptSet, store: FrameStore) -> tuple[Pro
             index = int(np.argmin([abs(source - prompt.frame) for source in store.source_indices]))
             warnings.append(
                 f"prompt for object {prompt.object_id} on frame {prompt.frame} moved to processed frame "
-                f"{store.source_indices[index]} (stride {store.source_indices[1] - first if len(store) > 1 else 1})"
+                f"{store.source_indices[index]} (stride {_stride(store)})"
             )
         mapped.append(_scale_prompt(prompt, index, scale_x, scale_y))
     return PromptSet(mapped).merged(), warnings
@@ -166,9 +166,12 @@ def _selection_facts(store: FrameStore) -> dict[str, Any]:
         "frames": len(store),
         "first_frame": store.source_indices[0],
         "last_frame": store.source_indices[-1],
-        "stride": store.source_indices[1] - store.source_indices[0] if len(store) > 1 else 1,
+        "stride": _stride(store),
         "width": store.width,
         "height": store.height,
         "fps": store.fps,
     }
 
+
+def _stride(store: FrameStore) -> int:
+    return store.source_indices[1] - store.source_indices[0] if len(store) > 1 else 1

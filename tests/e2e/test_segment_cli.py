@@ -69,6 +69,13 @@ def test_segment_synthetic_clip_writes_the_run_folder(synthetic_clip: Path, tmp_
     assert facts["latency"]["p50_ms"] > 0 and facts["memory"]["kind"] == "process_rss"
     assert PromptSet.load(run / "prompts.json") == PromptSet.load(synthetic_clip / "prompts" / "seq000.json")
 
+    # the overlay itself says random weights: a dark caption bar over the bottom rows of every frame
+    import av
+
+    with av.open(str(run / "overlay.mp4")) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert abs(float(np.median(first[-4:])) - 32) < 12, "caption bar missing from a random-weight overlay"
+
     played = video_plays_in_chromium(str(run / "overlay.mp4"))
     assert played["outcome"] == "ended" and played["error"] is None, played
     assert (played["width"], played["height"]) == (info.width + info.width % 2, info.height + info.height % 2)
