@@ -1,0 +1,32 @@
+"""Score any video segmenter without the app: J / F / J&F, temporal stability, latency and memory, reports.
+
+Imports neither gradio nor playerseg; torch only inside profiling functions. Heavy modules (pandas, plotly, OpenCV)
+are imported by the submodules that need them.
+"""
+
+from evaluation.results import (
+    AccuracyResult,
+    AgreementResult,
+    DatasetAccuracy,
+    LatencySummary,
+    ObjectAccuracy,
+    ObjectStability,
+    ProfileResult,
+    SummaryStats,
+    TemporalResult,
+)
+from evaluation.sequence import MaskSequence, SequenceError
+
+__all__ = [
+    "AccuracyResult",
+    "AgreementResult",
+    "DatasetAccuracy",
+    "LatencySummary",
+    "MaskSequence",
+    "ObjectAccuracy",
+    "ObjectStability",
+    "ProfileResult",
+    "SequenceError",
+    "SummaryStats",
+    "TemporalResult",
+]
