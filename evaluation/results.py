@@ -8,6 +8,7 @@ with `summary()`.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +48,13 @@ class SummaryStats:
         ids = (np.round(np.linspace(1, values.size, 5) + 1e-10) - 1).astype(np.int64)
         first = values[ids[0] : ids[1] + 1]
         last = values[ids[3] : ids[4] + 1]
-        return cls(
-            mean=float(np.nanmean(values)),
-            recall=float(np.nanmean(values > 0.5)),
-            decay=float(np.nanmean(first) - np.nanmean(last)),
-        )
+        with warnings.catch_warnings():  # all-NaN values (nothing scored) give NaN statistics, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return cls(
+                mean=float(np.nanmean(values)),
+                recall=float(np.nanmean(np.where(np.isnan(values), np.nan, values > 0.5))),
+                decay=float(np.nanmean(first) - np.nanmean(last)),
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------------
