@@ -39,7 +39,7 @@ def main() -> int:
             p50[model] = latency["p50_ms"]
             print(f"{model}: {args.frames} frames 640x360, {args.players} objects, {facts['device']}: "
                   f"p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms, "
-                  f"prompt frame {latency['prompt_frames_ms']:.0f} ms, peak {memory['kind']} {memory['peak_mb']:.0f} MB")
+                  f"prompt frame {latency['prompt_ms']:.0f} ms, peak {memory['kind']} {memory['peak_mb']:.0f} MB")
         print(f"ratio p50 256px / 128px: {p50[MODELS[1]] / p50[MODELS[0]]:.2f}")
     return 0
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.results import ProfileResult
 from playerseg.masks import MaskTrack
 from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
@@ -57,6 +58,22 @@ class RunResult:
     object_ids: list[int]
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def profile(self) -> ProfileResult:
+        """Per-frame latency and memory as `evaluation` summarises them (passes through a frame summed)."""
+        stats = self.frame_stats
+        device = str(self.model.get("device", "cpu"))
+        return ProfileResult(
+            name=str(self.model.get("model", "")),
+            device=device,
+            memory_kind="cuda_allocated" if device.startswith("cuda") else "process_rss",
+            frames=np.array([s.source_frame for s in stats], dtype=np.int64),
+            latency_ms=np.array([s.latency_ms for s in stats], dtype=np.float64),
+            memory_mb=np.array([s.memory_mb for s in stats], dtype=np.float64),
+            is_prompt=np.array([s.prompt_ms > 0 for s in stats], dtype=bool),
+            is_warmup=np.zeros(len(stats), dtype=bool),  # the prompt frame, reported apart, takes the cold start
+            peak_memory_mb=max((s.peak_memory_mb for s in stats), default=0.0),
+        )
 
 
 def open_selection(

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from evaluation.results import latency_summary_dict
 from playerseg.masks import write_palette_png
 from playerseg.overlay import draw_overlay, with_caption
 from playerseg.pipelines import FrameStats, RunResult
@@ -98,21 +99,10 @@ def write_frames_csv(stats: list[FrameStats], path: Path) -> None:
             )
 
 
-def latency_summary(stats: list[FrameStats]) -> dict[str, float]:
-    """p50/p95/max over tracked frames (frames with prompt work are reported apart: they include the prompt)."""
-    tracked = np.array([s.latency_ms for s in stats if s.passes and s.prompt_ms == 0.0])
-    prompted = [s.latency_ms for s in stats if s.prompt_ms > 0.0]
-    summary: dict[str, float] = {"prompt_frames_ms": round(float(sum(prompted)), 3)}
-    if tracked.size:
-        summary.update(
-            p50_ms=round(float(np.percentile(tracked, 50)), 3),
-            p95_ms=round(float(np.percentile(tracked, 95)), 3),
-            max_ms=round(float(tracked.max()), 3),
-            mean_ms=round(float(tracked.mean()), 3),
-        )
-    total_s = sum(s.latency_ms for s in stats) / 1000.0
-    summary["total_s"] = round(total_s, 3)
-    summary["fps"] = round(len(stats) / total_s, 3) if total_s > 0 else 0.0
+def latency_summary(result: RunResult) -> dict[str, Any]:
+    """evaluation's summary: p50/p95/p99/max over tracked frames, prompt frames apart, fps, peak memory."""
+    summary = latency_summary_dict(result.profile().summary())
+    summary["total_s"] = round(sum(s.latency_ms for s in result.frame_stats) / 1000.0, 3)
     return summary
 
 
@@ -127,7 +117,7 @@ def run_facts(result: RunResult, command: str = "") -> dict[str, Any]:
         "objects": result.object_ids,
         "prompts": result.prompts.to_dict(),
         "prompt_space": "processed frames (selection index, processed pixels)",
-        "latency": latency_summary(result.frame_stats),
+        "latency": latency_summary(result),
         "memory": {
             "kind": "cuda_allocated" if on_cuda else "process_rss",
             "peak_mb": round(peak, 2),

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from evaluation.profiling import FrameProfiler
 from playerseg.prompts import Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
 
@@ -126,33 +127,6 @@ def new_inference_state(images: Any, height: int, width: int, device: str) -> di
     }
 
 
-class _MemoryProbe:
-    """Per-frame memory readings: CUDA allocated/peak on GPU, process RSS on CPU."""
-
-    def __init__(self, device: str) -> None:
-        import psutil
-        import torch
-
-        self._cuda = device.startswith("cuda")
-        self._torch = torch
-        self._process = psutil.Process()
-        self._rss_peak = 0.0
-        if self._cuda:
-            torch.cuda.reset_peak_memory_stats(device)
-
-    def sync(self) -> None:
-        if self._cuda:
-            self._torch.cuda.synchronize()
-
-    def read(self) -> tuple[float, float]:
-        if self._cuda:
-            allocated = self._torch.cuda.memory_allocated() / 2**20
-            return allocated, self._torch.cuda.max_memory_allocated() / 2**20
-        rss = self._process.memory_info().rss / 2**20
-        self._rss_peak = max(self._rss_peak, rss)
-        return rss, self._rss_peak
-
-
 class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
     """Tracks prompted objects through a clip with a loaded SAM2 video model."""
 
@@ -166,6 +140,8 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         # bf16 autocast is how SAM2 is meant to run on GPU; on CPU it would be slow and is not used.
         self._use_autocast = model.device.startswith("cuda") if use_autocast is None else use_autocast
         self._state = self._new_state()
+        # one row per pass through a frame (forward and backward passes both visit frames between prompts)
+        self.profiler = FrameProfiler(model.device, name=model.spec.name)
         self._first_prompt_frame: dict[int, int] = {}
         self._prompt_ms: dict[int, float] = {}  # prompt work per frame, reported with that frame's result
         self._tracked = False
@@ -228,7 +204,8 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         if self._tracked:
             raise TrackingError("This tracker has already run; start a new tracker to re-run.")
         self._tracked = True
-        probe = _MemoryProbe(self.model.device)
+        self.profiler.start()
+        self.profiler.synchronize()
         started = time.perf_counter()
         with torch.inference_mode(), self._autocast():
             # encodes the prompted frames' masks into memory
@@ -238,39 +215,39 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         num_frames = len(self.frames)
         for frame in range(min(first_frames.values()), num_frames):
             objects = [obj for obj, first in first_frames.items() if first <= frame]
-            yield self._step(frame, objects, reverse=False, probe=probe)
+            yield self._step(frame, objects, reverse=False)
         for frame in range(max(first_frames.values()) - 1, -1, -1):
             objects = [obj for obj, first in first_frames.items() if first > frame]
-            yield self._step(frame, objects, reverse=True, probe=probe)
+            yield self._step(frame, objects, reverse=True)
 
     def _add_prompt_time(self, frame: int, started: float) -> None:
-        if self.model.device.startswith("cuda"):
-            import torch
-
-            torch.cuda.synchronize()
+        self.profiler.synchronize()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         self._prompt_ms[frame] = self._prompt_ms.get(frame, 0.0) + elapsed_ms
 
-    def _step(self, frame: int, object_ids: list[int], reverse: bool, probe: _MemoryProbe) -> FrameResult:
+    def _step(self, frame: int, object_ids: list[int], reverse: bool) -> FrameResult:
         import torch
 
+        self.profiler.synchronize()
         started = time.perf_counter()
         self._feed.last_fetch_ms = 0.0
         with torch.inference_mode(), self._autocast():
             logits = [self._object_logits(frame, obj, reverse) for obj in object_ids]
             scores = [self._object_score(frame, obj) for obj in object_ids]
             masks = self._video_res_masks(torch.cat(logits, dim=0))
-        probe.sync()
+        self.profiler.synchronize()
         prompt_ms = self._prompt_ms.pop(frame, 0.0)  # counted once, with the first pass through the frame
         latency_ms = (time.perf_counter() - started) * 1000.0 + prompt_ms
-        memory_mb, peak_mb = probe.read()
+        decode_ms = self._feed.last_fetch_ms
+        self.profiler.record(frame, latency_ms, prompt=prompt_ms > 0, decode_ms=decode_ms, prompt_ms=prompt_ms)
+        memory_mb, peak_mb = self.profiler.memory_now()
         return FrameResult(
             frame=frame,
             masks=dict(zip(object_ids, masks)),
             object_scores=dict(zip(object_ids, scores)),
             latency_ms=latency_ms,
             prompt_ms=prompt_ms,
-            decode_ms=self._feed.last_fetch_ms,
+            decode_ms=decode_ms,
             memory_mb=memory_mb,
             peak_memory_mb=peak_mb,
             reverse=reverse,
