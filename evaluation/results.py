@@ -25,6 +25,12 @@ def _float(value: float | None) -> float | None:
     return float(value)
 
 
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the finite values; NaN (quietly) when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # DAVIS statistics
 
@@ -473,8 +479,8 @@ class AgreementResult:
 
     @property
     def mean_iou(self) -> float:
-        """Mean over objects of each object's mean IoU between the two predictions."""
-        return float(np.mean(self.iou.mean(axis=0))) if self.iou.size else math.nan
+        """Mean over objects of each object's mean IoU between the two predictions (all-void frames skipped)."""
+        return _nanmean(np.array([_nanmean(self.iou[:, k]) for k in range(self.iou.shape[1])]))
 
     def to_pandas(self) -> pd.DataFrame:
         import pandas as pd
@@ -490,11 +496,11 @@ class AgreementResult:
         )
 
     def summary(self) -> dict[str, Any]:
-        per_object = {str(o): _float(float(self.iou[:, k].mean())) for k, o in enumerate(self.object_ids)}
+        per_object = {str(o): _float(_nanmean(self.iou[:, k])) for k, o in enumerate(self.object_ids)}
         return {
             "models": [self.name_a, self.name_b],
             "mean_iou": _float(self.mean_iou),
-            "mean_differing_share": _float(float(self.differing_share.mean())) if len(self.frames) else None,
+            "mean_differing_share": _float(_nanmean(self.differing_share)),
             "objects": per_object,
             "note": "agreement between the two models, not accuracy",
         }
