@@ -18,12 +18,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# Main job: generate a synthetic clip and track its players with the test-size SAM2 (random weights).
+# Main job: generate a synthetic clip, track its players with the test-size SAM2 (random weights), score the run.
 demo: $(STAMP)
 	$(PY) -m playerseg.synthetic $(DEMO_DIR)/data --sequences 1 --frames 24 --players 3 --seed 7
 	$(PY) -m playerseg segment $(DEMO_DIR)/data/videos/seq000.mp4 --model test-sam2.1-tiny-256 \
 		--prompts $(DEMO_DIR)/data/prompts/seq000.json --out $(DEMO_DIR)/run
+	$(PY) -m evaluation score --pred $(DEMO_DIR)/run --gt $(DEMO_DIR)/data --out $(DEMO_DIR)/score
 	@echo "Run folder: $(DEMO_DIR)/run (overlay.mp4, masks/, frames.csv, run.json)"
+	@echo "Scores: $(DEMO_DIR)/score (report.html, per_frame.csv, summary.json)"
 
 # pytest exits 5 when it collects no test: say so instead of failing on it.
 test: $(STAMP)

@@ -113,7 +113,10 @@ def _run_notes(run: RunFolder) -> list[str]:
     notes = []
     if run.facts.get("random_weights"):
         notes.append(f"RANDOM WEIGHTS: {run.name} is a test-size model; its masks mean nothing.")
-    notes.extend(f"{run.name}: {warning}" for warning in run.facts.get("warnings", []))
+    # the run's own random-weights warning would repeat the note above
+    notes.extend(
+        f"{run.name}: {warning}" for warning in run.facts.get("warnings", []) if "random weights" not in warning
+    )
     return notes
 
 
@@ -165,6 +168,11 @@ def run_score(args: argparse.Namespace) -> dict[str, Any]:
     accuracy = score_dataset(
         paired, gt, name=prediction.name, resize=args.resize, common_frames_only=args.common_frames
     )
+    if not any(s.object_ids for s in accuracy.sequences):
+        raise ValueError(
+            f"The ground truth {args.gt} has no objects, only background (0) and void (255); binary masks saved as "
+            "0/255 read as all void: save them with object ids 1, 2, ..."
+        )
     temporal = [
         _temporal(seq, prediction.name, args.frames or prediction.clip or gt_frames.get(name), accuracy_of(accuracy, name))
         for name, seq in paired.items()
@@ -186,7 +194,7 @@ def run_score(args: argparse.Namespace) -> dict[str, Any]:
     )
     print(
         f"{prediction.name}: J&F {accuracy.JF_mean:.3f} (J {accuracy.J_mean:.3f}, F {accuracy.F_mean:.3f}) over "
-        f"{sum(len(s.frames) for s in accuracy.sequences)} annotated frames -> {out}"
+        f"{sum(len(s.frames) for s in accuracy.sequences)} annotated frames{_random_tag(prediction)} -> {out}"
     )
     return summary
 
@@ -308,6 +316,10 @@ def _distinct_names(runs: list[Prediction], paths: list[str]) -> None:
             run.name = f"{run.name} ({Path(path).resolve().name})"
         if runs[0].name == runs[1].name:
             runs[1].name += " #2"
+
+
+def _random_tag(prediction: Prediction) -> str:
+    return " (RANDOM WEIGHTS: these scores mean nothing)" if prediction.facts.get("random_weights") else ""
 
 
 def _fmt(value: float | None) -> str:

@@ -176,6 +176,17 @@ def test_bad_input_is_one_line_and_exit_2(data: Path, run_a: Path, tmp_path: Pat
     assert resized.returncode == 0, resized.stderr
 
 
+def test_binary_0_255_ground_truth_is_refused_with_a_hint(run_a: Path, tmp_path: Path) -> None:
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    for frame in range(12):
+        mask = labels(run_a / "masks" / f"{frame:05d}.png") > 0
+        Image.fromarray((mask * 255).astype(np.uint8), mode="L").save(binary / f"{frame:05d}.png")
+    proc = run_module("evaluation", "score", "--pred", str(run_a), "--gt", str(binary), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "0/255" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_importing_evaluation_pulls_in_neither_torch_gradio_nor_playerseg() -> None:
     code = (
         "import sys, evaluation, evaluation.region, evaluation.boundary, evaluation.accuracy, evaluation.temporal, "
