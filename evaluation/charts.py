@@ -9,6 +9,7 @@ so model A keeps its colour everywhere). Empty inputs give a figure that says "n
 from __future__ import annotations
 
 import math
+from typing import Any
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -453,6 +454,25 @@ def _horizontal_line(
     )
 
 
+def _mark_frames(
+    fig: go.Figure, model: str, frames: np.ndarray, latency: np.ndarray, what: str, marker: dict[str, Any]
+) -> None:
+    """Markers on some frames of a latency line (warm-up, prompt frames), grouped with the model's legend entry."""
+    if frames.size == 0:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=frames,
+            y=latency,
+            mode="markers",
+            name=f"{model} · {what}",
+            legendgroup=model,
+            marker=marker,
+            hovertemplate=f"{model} {what}<br>frame %{{x}}<br>%{{y:.1f}} ms<extra></extra>",
+        )
+    )
+
+
 def latency_timeline(profiles: Sequence[ProfileResult], *, colors: Mapping[str, str] | None = None) -> go.Figure:
     """Latency per frame per model, prompt frames starred, warm-up frames grey, p50 and p95 of tracking frames as
     lines."""
@@ -480,30 +500,10 @@ def latency_timeline(profiles: Sequence[ProfileResult], *, colors: Mapping[str, 
                 hovertemplate=f"{profile.name}<br>frame %{{x}}<br>%{{y:.1f}} ms<extra></extra>",
             )
         )
-        if warmup.any():
-            fig.add_trace(
-                go.Scatter(
-                    x=frames[warmup],
-                    y=latency[warmup],
-                    mode="markers",
-                    name=f"{profile.name} · warm-up (not counted)",
-                    legendgroup=profile.name,
-                    marker={"color": WARMUP_GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
-                    hovertemplate=f"{profile.name} warm-up<br>frame %{{x}}<br>%{{y:.1f}} ms<extra></extra>",
-                )
-            )
-        if prompt.any():
-            fig.add_trace(
-                go.Scatter(
-                    x=frames[prompt],
-                    y=latency[prompt],
-                    mode="markers",
-                    name=f"{profile.name} · prompt frame",
-                    legendgroup=profile.name,
-                    marker={"color": color, "size": 13, "symbol": "star", "line": {"color": "#1f2933", "width": 1}},
-                    hovertemplate=f"{profile.name} prompt frame<br>frame %{{x}}<br>%{{y:.1f}} ms<extra></extra>",
-                )
-            )
+        _mark_frames(fig, profile.name, frames[warmup], latency[warmup], "warm-up (not counted)",
+                     {"color": WARMUP_GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}})
+        _mark_frames(fig, profile.name, frames[prompt], latency[prompt], "prompt frame",
+                     {"color": color, "size": 13, "symbol": "star", "line": {"color": "#1f2933", "width": 1}})
         summary = profile.summary()
         _horizontal_line(fig, frames, summary.p50_ms, f"{profile.name} · p50 {summary.p50_ms:.1f} ms", color, "dash",
                          profile.name)

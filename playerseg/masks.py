@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from evaluation.datasets import DatasetError, read_mask_png
+from evaluation.datasets import davis_palette as evaluation_davis_palette
 
 VOID = 255
 MAX_OBJECT_ID = 254
@@ -28,15 +31,7 @@ class MaskError(ValueError):
 
 @lru_cache(maxsize=1)
 def _palette() -> np.ndarray:
-    palette = np.zeros((256, 3), dtype=np.uint8)
-    for index in range(256):
-        i, r, g, b = index, 0, 0, 0
-        for j in range(8):  # PASCAL VOC bit shuffle: bits 0/1/2 of each 3-bit group go to the top of r/g/b
-            r |= ((i >> 0) & 1) << (7 - j)
-            g |= ((i >> 1) & 1) << (7 - j)
-            b |= ((i >> 2) & 1) << (7 - j)
-            i >>= 3
-        palette[index] = (r, g, b)
+    palette = evaluation_davis_palette()  # one palette for the runtime and the evaluation package
     palette.flags.writeable = False
     return palette
 
@@ -56,53 +51,11 @@ def write_palette_png(path: str | Path, labels: np.ndarray) -> None:
 
 def read_palette_png(path: str | Path) -> np.ndarray:
     """A mask PNG as uint8 HxW ids: palette indices ("P"), grey values ("L"), or RGB colours mapped back to
-    DAVIS palette indices (MaskError when a colour is not in the palette)."""
-    path = Path(path)
+    DAVIS palette indices (MaskError when a colour is not in the palette). Decoding is evaluation's, shared."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            return _image_to_ids(image, path)
-    except UnidentifiedImageError:
-        raise MaskError(f"{path} is not an image file that can be read as a mask.") from None
-
-
-def _image_to_ids(image: Image.Image, path: Path) -> np.ndarray:
-    mode = image.mode
-    if mode in ("P", "L"):
-        return np.array(image, dtype=np.uint8)
-    if mode in ("PA", "LA"):  # the alpha band says nothing about ids
-        return np.array(image.getchannel(0), dtype=np.uint8)
-    if mode == "1":  # a bilevel PNG is one object: white = id 1
-        return np.array(image, dtype=bool).astype(np.uint8)
-    if mode in ("I", "I;16"):
-        values = np.array(image)
-        if values.min() >= 0 and values.max() <= 255:
-            return values.astype(np.uint8)
-        raise MaskError(f"{path} holds values above 255, which are not object ids 0..255.")
-    if mode in ("RGB", "RGBA"):
-        return _rgb_to_indices(np.array(image.convert("RGB")), path)
-    raise MaskError(f"{path} is a {mode} image; masks must be palette (P), greyscale (L) or RGB PNGs.")
-
-
-def _rgb_to_indices(rgb: np.ndarray, path: Path) -> np.ndarray:
-    palette_keys = _colour_keys(_palette())  # all 256 palette colours are distinct
-    order = np.argsort(palette_keys)
-    sorted_keys = palette_keys[order]
-    keys = _colour_keys(rgb.reshape(-1, 3))
-    pos = np.clip(np.searchsorted(sorted_keys, keys), 0, 255)
-    found = sorted_keys[pos] == keys
-    if not found.all():
-        bad = rgb.reshape(-1, 3)[np.flatnonzero(~found)[0]]
-        raise MaskError(
-            f"{path} is an RGB image with colours outside the DAVIS palette (e.g. {tuple(int(c) for c in bad)} "
-            f"in {int((~found).sum())} pixels), so its object ids cannot be recovered."
-        )
-    return order[pos].astype(np.uint8).reshape(rgb.shape[:2])
-
-
-def _colour_keys(rgb: np.ndarray) -> np.ndarray:
-    rgb = rgb.astype(np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        return read_mask_png(path)
+    except DatasetError as error:
+        raise MaskError(str(error)) from None
 
 
 def _as_label_map(labels: Any, name: str) -> np.ndarray:

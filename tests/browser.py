@@ -76,3 +76,38 @@ def video_plays_in_chromium(video_path: str, timeout_ms: int = 20000) -> dict[st
             )
     finally:
         server.shutdown()
+
+
+def plotly_page_offline(html_path: Any, min_charts: int = 1, screenshot: str | None = None) -> dict[str, Any]:
+    """Open an HTML file from file:// with every other request blocked; wait until `min_charts` plotly charts
+    have drawn their SVG. Reports chart divs, drawn charts, blocked URLs and console/page errors."""
+    from pathlib import Path
+
+    drawn_js = "[...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('svg.main-svg'))"
+    with chromium_page() as page:
+        outside: list[str] = []
+        errors: list[str] = []
+
+        def only_local(route: Any) -> None:
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_local)
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.goto(Path(html_path).as_uri(), wait_until="load")
+        page.wait_for_function(f"{drawn_js}.length >= {min_charts}", timeout=15000)
+        page.wait_for_timeout(300)  # let late errors or requests surface
+        result = {
+            "charts": page.locator(".js-plotly-plot").count(),
+            "drawn": page.evaluate(f"{drawn_js}.length"),
+            "outside": outside,
+            "errors": errors,
+        }
+        if screenshot is not None:
+            page.screenshot(path=screenshot, full_page=True)
+    return result

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.browser import chromium_page
+from tests.browser import plotly_page_offline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEQ = "seq000"
@@ -134,28 +134,9 @@ def test_compare_two_runs_writes_a_report_that_renders_offline(
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
     assert "RANDOM WEIGHTS" in html
-    with chromium_page() as page:
-        blocked: list[str] = []
-        errors: list[str] = []
-
-        def only_local(route) -> None:  # noqa: ANN001 - Playwright's Route
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto((out / "report.html").as_uri())
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot svg.main-svg').length > 0")
-        charts = page.locator(".js-plotly-plot").count()
-        drawn = page.evaluate(
-            "Array.from(document.querySelectorAll('.js-plotly-plot'))"
-            ".filter(d => d.querySelector('svg.main-svg')).length"
-        )
-        assert charts >= 5 and drawn == charts
-        assert errors == [] and blocked == []
+    seen = plotly_page_offline(out / "report.html", min_charts=5)
+    assert seen["drawn"] == seen["charts"] >= 5
+    assert seen["errors"] == [] and seen["outside"] == []
 
 
 def test_bad_input_is_one_line_and_exit_2(data: Path, run_a: Path, tmp_path: Path) -> None:

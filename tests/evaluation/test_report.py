@@ -20,7 +20,7 @@ from evaluation.results import (
     TemporalResult,
     latency_summary_dict,
 )
-from tests.browser import chromium_page
+from tests.browser import plotly_page_offline
 
 SCREENSHOT = Path("/tmp/report_screenshot.png")
 RANDOM_NOTE = "RANDOM WEIGHTS: test-size models, their masks mean nothing"
@@ -272,27 +272,7 @@ def test_a_report_without_results_says_so(tmp_path: Path) -> None:
 
 def test_report_renders_every_chart_in_chromium_offline(full_report: Path, page_html: str) -> None:
     expected = figure_count(page_html)
-    with chromium_page() as page:
-        outside: list[str] = []
-        errors: list[str] = []
-
-        def only_local(route) -> None:
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.set_viewport_size({"width": 1366, "height": 900})
-        page.goto(full_report.as_uri(), wait_until="load")
-        rendered = "[...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('svg.main-svg'))"
-        page.wait_for_function(f"{rendered}.length >= {expected}", timeout=15000)
-        page.wait_for_timeout(300)  # let late errors or requests surface
-        count = page.evaluate(f"{rendered}.length")
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert count == expected == FULL_REPORT_FIGURES
-    assert outside == []
-    assert errors == []
+    seen = plotly_page_offline(full_report, min_charts=expected, screenshot=str(SCREENSHOT))
+    assert seen["drawn"] == seen["charts"] == expected == FULL_REPORT_FIGURES
+    assert seen["outside"] == []
+    assert seen["errors"] == []
