@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= /tmp/playerseg-demo
 
-.PHONY: install demo test clean
+.PHONY: install app demo test clean
 
 install: $(STAMP)
 
@@ -18,7 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# Main job: generate a synthetic clip, track its players with the test-size SAM2 (random weights), score the run.
+# The app (main job): serve it on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 127.0.0.1:7860).
+app: $(STAMP)
+	$(PY) app.py
+
+# Demo: generate a synthetic clip, track its players with the test-size SAM2 (random weights), score the run.
 demo: $(STAMP)
 	$(PY) -m playerseg.synthetic $(DEMO_DIR)/data --sequences 1 --frames 24 --players 3 --seed 7
 	$(PY) -m playerseg segment $(DEMO_DIR)/data/videos/seq000.mp4 --model test-sam2.1-tiny-256 \
@@ -33,4 +37,4 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache test-output

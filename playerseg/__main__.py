@@ -1,4 +1,5 @@
-"""Command line: `python -m playerseg segment CLIP --model NAME --prompts PROMPTS.json --out RUN_DIR`.
+"""Command line: `python -m playerseg segment CLIP --model NAME --prompts PROMPTS.json --out RUN_DIR`,
+`python -m playerseg compare CLIP --prompts PROMPTS.json --model-a NAME --model-b NAME --out DIR [--gt PATH]`.
 
 Bad input ends with one sentence on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
 """
@@ -31,8 +32,30 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
     segment.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
     segment.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_compare_parser(commands)
     commands.add_parser("models", help="list the built-in model names")
     return parser
+
+
+def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="run two models on one clip with the same prompts and compare them",
+        description="Track the prompted objects with models A and B on the same frames; write both run folders "
+        "(DIR/A, DIR/B), side_by_side.mp4, disagreement.mp4, report/report.html and summary.json.",
+    )
+    compare.add_argument("clip", help="video file, folder of JPEG frames, or DAVIS single-sequence folder")
+    compare.add_argument("--prompts", required=True, help="prompts JSON (clip frame numbers and pixels)")
+    compare.add_argument("--model-a", required=True, help="model A: a model name or local checkpoint path")
+    compare.add_argument("--model-b", required=True, help="model B: a model name or local checkpoint path")
+    compare.add_argument("--out", required=True, help="folder to write")
+    compare.add_argument("--gt", default=None, help="ground truth: .zip of mask PNGs or COCO-RLE .json")
+    compare.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    compare.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
+    compare.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
+    compare.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
+    compare.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
+    compare.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _positive(text: str) -> int:
@@ -56,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _list_models()
+        if args.command == "compare":
+            return _compare(args, argv)
         return _segment(args, argv)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
@@ -91,6 +116,97 @@ def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""
     print(f"wrote {out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
     return 0
+
+
+def _compare(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    import json
+    from pathlib import Path
+
+    from playerseg.compare import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
+    from playerseg.prompts import PromptSet
+
+    prompts = PromptSet.load(args.prompts)
+    out = Path(args.out)
+    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
+    selection = Selection(args.start, args.max_frames, args.stride, args.max_side)
+    try:
+        ground_truth = read_ground_truth(args.gt, out / "ground_truth") if args.gt else None
+        with _StageBars(args.quiet) as bars:
+            comparison = compare_models(
+                args.clip, prompts, [args.model_a, args.model_b], out, pool=ModelPool(args.device),
+                selection=selection, ground_truth=ground_truth, progress=bars.update, command=command,
+            )
+    except GroundTruthError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    summary = comparison.summary()
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    _print_comparison(summary, out / "summary.json")
+    return 0 if any(model["ok"] for model in summary["models"].values()) else 1
+
+
+def _print_comparison(summary: dict, summary_path: object) -> None:
+    """A short table per model, failures as one line, notices and the files written."""
+    with_gt = any(model["accuracy"] for model in summary["models"].values())
+    header = f"{'model':44s} {'p50 ms':>8s} {'p95 ms':>8s} {'peak MB':>9s} {'memory':14s} {'cons. IoU':>9s}"
+    print(header + (f" {'J&F':>6s}" if with_gt else ""))
+    for model in summary["models"].values():
+        if not model["ok"]:
+            print(f"{model['display_name']:44s} FAILED: {model['error']}")
+            continue
+        latency, memory, flicker = model["latency"], model["memory"], model["flicker"]
+        row = (
+            f"{model['display_name']:44s} {_cell(latency['p50_ms'], 8, 1)} {_cell(latency['p95_ms'], 8, 1)} "
+            f"{_cell(memory['peak_mb'], 9, 1)} {memory['kind']:14s} {_cell(flicker['consecutive_iou'], 9, 3)}"
+        )
+        if with_gt:
+            row += " " + _cell((model["accuracy"] or {}).get("JF_mean"), 6, 3)
+        print(row)
+    if summary["agreement"] is not None:
+        print(f"agreement A vs B: mean IoU {_cell(summary['agreement']['mean_iou'], 0, 3)} (not accuracy)")
+    for notice in summary["notices"]:
+        print(f"note: {notice}")
+    for key, path in summary["files"].items():
+        if path is not None:
+            print(f"{'run folder ' + key if key in ('A', 'B') else key}: {path}")
+    print(f"summary: {summary_path}")
+
+
+def _cell(value: float | None, width: int, digits: int) -> str:
+    return f"{'-' if value is None else f'{value:.{digits}f}':>{width}s}"
+
+
+class _StageBars:
+    """One tqdm bar at a time on stderr, driven by compare's (label, stage, done, total) callbacks."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._key: tuple[str, str] | None = None
+        self._bar: _ProgressBar | None = None
+
+    def __enter__(self) -> "_StageBars":
+        return self
+
+    def update(self, label: str, stage: str, done: int, total: int) -> None:
+        if self._quiet or stage in ("load", "decode"):  # one-step stages would only flash a bar
+            return
+        if (label, stage) != self._key:
+            self._close()
+            self._key = (label, stage)
+            self._bar = _ProgressBar(f"{label} {stage}".strip(), self._quiet)
+        assert self._bar is not None
+        self._bar.update(done, total)
+        if done >= total:  # finished: the next stage (maybe a slow model load) should not look like this one
+            self._close()
+            self._key = None
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._close()
 
 
 class _ProgressBar:

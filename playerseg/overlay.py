@@ -160,3 +160,69 @@ def _check_rgb(image: np.ndarray, name: str) -> None:
     if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8):
         shape = getattr(image, "shape", None)
         raise ValueError(f"{name} must be an RGB uint8 array of shape (H, W, 3), got {shape}.")
+
+
+ONLY_A_COLOR = (255, 140, 0)  # orange: foreground only in A
+ONLY_B_COLOR = (0, 160, 255)  # azure: foreground only in B
+OTHER_ID_COLOR = (255, 0, 255)  # magenta: foreground in both, but A and B give it different ids
+_DIM = 0.45  # how far the greyed frame is darkened, so the three colours stand out
+_LEGEND_MIN_HEIGHT = 48  # below this the legend would cover most of the frame: it is left out
+
+
+def disagreement_frame(rgb: np.ndarray, labels_a: np.ndarray, labels_b: np.ndarray) -> np.ndarray:
+    """Where two predictions of one frame differ: the frame greyed and dimmed, pixels that are foreground only in
+    A orange, only in B azure, foreground in both with different ids magenta; foreground both agree on is shown
+    grey at full brightness. A legend bar over the bottom rows names the colours and the share of pixels whose
+    label differs (void 255 in either left out, as `evaluation.accuracy.agreement` counts it); frames under
+    48 px high get no legend. Same size as `rgb`."""
+    _check_rgb(rgb, "rgb")
+    a, b = _labels_like(labels_a, rgb, "labels_a"), _labels_like(labels_b, rgb, "labels_b")
+    fg_a, fg_b = (a != 0) & (a != VOID), (b != 0) & (b != VOID)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    out = np.repeat(np.rint(grey * _DIM).astype(np.uint8)[..., None], 3, axis=2)
+    agree = fg_a & fg_b & (a == b)
+    out[agree] = np.repeat(grey[agree][:, None], 3, axis=1)
+    out[fg_a & ~fg_b] = ONLY_A_COLOR
+    out[fg_b & ~fg_a] = ONLY_B_COLOR
+    out[fg_a & fg_b & (a != b)] = OTHER_ID_COLOR
+    if rgb.shape[0] < _LEGEND_MIN_HEIGHT:
+        return out
+    valid = (a != VOID) & (b != VOID)
+    scored = int(np.count_nonzero(valid))
+    share = np.count_nonzero((a != b) & valid) / scored if scored else float("nan")
+    return _with_legend(out, share)
+
+
+def _labels_like(labels: np.ndarray, rgb: np.ndarray, name: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.dtype != np.uint8:
+        raise ValueError(f"{name} must be a uint8 (H, W) id map, got dtype {labels.dtype}.")
+    if labels.shape != rgb.shape[:2]:
+        raise ValueError(f"{name} have shape {labels.shape} but the frame is {rgb.shape[1]}x{rgb.shape[0]} (WxH).")
+    return labels
+
+
+def _with_legend(image: np.ndarray, share: float) -> np.ndarray:
+    """Colour swatches with their meaning and the differing share, in a bar over the bottom rows."""
+    bar_height = max(16, int(round(image.shape[0] * 0.07)))
+    differ = "differ: n/a" if np.isnan(share) else f"differ: {share * 100:.1f}%"
+    entries = [(ONLY_A_COLOR, "A only"), (ONLY_B_COLOR, "B only"), (OTHER_ID_COLOR, "other id"), (None, differ)]
+    thickness = 1
+    scale = bar_height / 36
+    swatch, gap = int(bar_height * 0.5), max(4, bar_height // 3)
+    fixed = sum(swatch + 3 for colour, _ in entries if colour is not None) + gap * (len(entries) + 1)
+    text_px = sum(cv2.getTextSize(text, _FONT, scale, thickness)[0][0] for _, text in entries)
+    if fixed + text_px > image.shape[1]:  # shrink the text (never the swatches) to fit narrow frames
+        scale *= max(0.1, (image.shape[1] - fixed) / text_px)
+    out = image.copy()
+    bar = out[-bar_height:]
+    bar[:] = BAR_COLOR
+    x, middle = gap, bar_height // 2
+    for colour, text in entries:
+        if colour is not None:
+            cv2.rectangle(bar, (x, middle - swatch // 2), (x + swatch - 1, middle + swatch // 2), colour, -1)
+            x += swatch + 3
+        (w, h), _ = cv2.getTextSize(text, _FONT, scale, thickness)
+        cv2.putText(bar, text, (x, middle + h // 2), _FONT, scale, TEXT_COLOR, thickness, cv2.LINE_AA)
+        x += w + gap
+    return out

@@ -1,0 +1,68 @@
+"""Tab 2, "Side by side": pick model A and model B, run both on the same clip and prompts, and watch them together:
+one combined video with labels, each model's own overlay, and where the two disagree (video and timeline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from evaluation.charts import agreement_timeline
+from playerseg.compare import Comparison
+from playerseg.ui.config import AppConfig
+
+DISAGREEMENT_HELP = (
+    "Disagreement: pixels where the two models give a different label. The disagreement video greys the frame and "
+    "colours only those pixels; the timeline shows their share per frame and each object's IoU between the models."
+)
+
+
+@dataclass
+class CompareTab:
+    model_a: gr.Dropdown
+    model_b: gr.Dropdown
+    run: gr.Button
+    status: gr.Markdown
+    side_by_side: gr.Video
+    video_a: gr.Video
+    video_b: gr.Video
+    disagreement: gr.Video
+    disagreement_plot: gr.Plot
+
+    def outputs(self) -> list[Any]:
+        return [self.side_by_side, self.video_a, self.video_b, self.disagreement, self.disagreement_plot]
+
+    def render(self, comparison: Comparison | None) -> list[Any]:
+        if comparison is None:
+            return [None, None, None, None, None]
+        a, b = comparison.outcomes
+        return [
+            _path(comparison.side_by_side),
+            gr.Video(value=_path(a.overlay), label=f"Model {a.display_name}"),
+            gr.Video(value=_path(b.overlay), label=f"Model {b.display_name}"),
+            _path(comparison.disagreement),
+            agreement_timeline(comparison.agreement),
+        ]
+
+
+def build_compare_tab(config: AppConfig) -> CompareTab:
+    model_a_default, model_b_default = config.default_pair()
+    with gr.Row():
+        model_a = gr.Dropdown(list(config.models), value=model_a_default, label="Model A", elem_id="model-a")
+        model_b = gr.Dropdown(list(config.models), value=model_b_default, label="Model B", elem_id="model-b")
+        run = gr.Button("Run both models", variant="primary", elem_id="run-models", scale=0, min_width=200)
+    status = gr.Markdown("Load a clip and click its players, then run both models.", elem_id="run-status")
+    side_by_side = gr.Video(label="Side by side (A | B)", interactive=False, elem_id="video-side-by-side")
+    with gr.Row():
+        video_a = gr.Video(label="Model A", interactive=False, elem_id="video-a")
+        video_b = gr.Video(label="Model B", interactive=False, elem_id="video-b")
+    gr.Markdown(DISAGREEMENT_HELP)
+    with gr.Row():
+        disagreement = gr.Video(label="Disagreement", interactive=False, elem_id="video-disagreement")
+        disagreement_plot = gr.Plot(label="Disagreement per frame", elem_id="plot-disagreement")
+    return CompareTab(model_a, model_b, run, status, side_by_side, video_a, video_b, disagreement, disagreement_plot)
+
+
+def _path(path: Any) -> str | None:
+    return str(path) if path is not None else None

@@ -1,0 +1,86 @@
+"""App settings: small typed defaults, overridden by environment variables (Spaces sets them as secrets/variables).
+
+    PLAYERSEG_MODELS            comma-separated registry names or checkpoint paths offered in the model dropdowns
+    PLAYERSEG_MAX_FRAMES        most frames one run processes (longer selections are trimmed, with a notice)
+    PLAYERSEG_MAX_SIDE          longest frame side the models see (larger clips are downscaled, with a notice)
+    PLAYERSEG_GPU_CONCURRENCY   how many runs share the GPU at once (the queue holds the rest)
+    PLAYERSEG_DEVICE            cpu / cuda / cuda:N (default: cuda when available)
+    PLAYERSEG_WORK_DIR          where sessions write their runs (default: a temporary folder)
+    PLAYERSEG_EXAMPLE_FRAMES    length of the synthetic example clip generated at start-up
+
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from playerseg.registry import BUILTIN_MODELS
+
+# Zero-shot SAM2 sizes, largest first: the auto-labeler's segmenter is sam2.1-large, so it is the reference model.
+DEFAULT_MODELS = ("sam2.1-large", "sam2.1-base-plus", "sam2.1-small", "sam2.1-tiny")
+DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short enough for one GPU call
+DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
+DEFAULT_EXAMPLE_FRAMES = 24
+
+
+class ConfigError(ValueError):
+    """A setting the app cannot start with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    models: tuple[str, ...] = DEFAULT_MODELS
+    max_frames: int = DEFAULT_MAX_FRAMES
+    max_side: int = DEFAULT_MAX_SIDE
+    gpu_concurrency: int = 1
+    device: str | None = None
+    work_dir: str = ""
+    example_frames: int = DEFAULT_EXAMPLE_FRAMES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
+        env = os.environ if environ is None else environ
+        models = tuple(m.strip() for m in env.get("PLAYERSEG_MODELS", "").split(",") if m.strip())
+        work_dir = env.get("PLAYERSEG_WORK_DIR") or str(Path(tempfile.gettempdir()) / "playerseg-app")
+        return cls(
+            models=models or DEFAULT_MODELS,
+            max_frames=_positive_int(env, "PLAYERSEG_MAX_FRAMES", DEFAULT_MAX_FRAMES),
+            max_side=_positive_int(env, "PLAYERSEG_MAX_SIDE", DEFAULT_MAX_SIDE, minimum=64),
+            gpu_concurrency=_positive_int(env, "PLAYERSEG_GPU_CONCURRENCY", 1),
+            device=env.get("PLAYERSEG_DEVICE") or None,
+            work_dir=work_dir,
+            example_frames=_positive_int(env, "PLAYERSEG_EXAMPLE_FRAMES", DEFAULT_EXAMPLE_FRAMES, minimum=2),
+        )
+
+    @property
+    def finetuned(self) -> tuple[str, ...]:
+        """Entries that are checkpoints rather than built-in names: the user's finetuned models."""
+        return tuple(m for m in self.models if m not in BUILTIN_MODELS)
+
+    def default_pair(self) -> tuple[str, str]:
+        """Model A: zero-shot sam2.1-large when offered; model B: the finetuned model when one is configured,
+        else sam2.1-small; otherwise the first two entries."""
+        models = list(self.models)
+        model_a = "sam2.1-large" if "sam2.1-large" in models else models[0]
+        others = [m for m in models if m != model_a] or [model_a]
+        if self.finetuned and self.finetuned[0] != model_a:
+            return model_a, self.finetuned[0]
+        return model_a, "sam2.1-small" if "sam2.1-small" in others else others[0]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}.")
+    return value

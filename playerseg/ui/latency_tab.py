@@ -1,0 +1,60 @@
+"""Tab 4, "Latency": per-frame latency of both models over time and as a distribution, with p50/p95, FPS, the
+prompt frame's time apart, and the device named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from evaluation.charts import latency_histogram, latency_timeline
+from playerseg.compare import Comparison
+
+COLUMNS = ["model", "device", "frames", "p50 ms", "p95 ms", "p99 ms", "max ms", "FPS", "prompt frame ms"]
+HELP = (
+    "Time per tracked frame (frame read included), with the GPU synchronised around each step. The prompt frame, "
+    "which encodes the clicks, is reported apart; frames that were prompted are marked on the timeline."
+)
+
+
+@dataclass
+class LatencyTab:
+    table: gr.Dataframe
+    timeline: gr.Plot
+    histogram: gr.Plot
+
+    def outputs(self) -> list[Any]:
+        return [self.table, self.timeline, self.histogram]
+
+    def render(self, comparison: Comparison | None) -> list[Any]:
+        profiles = [o.profile for o in comparison.outcomes if o.profile is not None] if comparison else []
+        if not profiles:
+            return [pd.DataFrame(columns=COLUMNS), None, None]
+        return [latency_table(comparison), latency_timeline(profiles), latency_histogram(profiles)]
+
+
+def latency_table(comparison: Comparison) -> pd.DataFrame:
+    rows = []
+    for outcome in comparison.outcomes:
+        if outcome.profile is None:
+            continue
+        s = outcome.profile.summary()
+        rows.append([
+            outcome.display_name, outcome.profile.device, s.frames, _r(s.p50_ms), _r(s.p95_ms), _r(s.p99_ms),
+            _r(s.max_ms), _r(s.fps, 2), _r(s.prompt_ms),
+        ])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _r(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None or value != value else round(float(value), digits)
+
+
+def build_latency_tab() -> LatencyTab:
+    gr.Markdown(HELP)
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Latency per model", elem_id="latency-table")
+    timeline = gr.Plot(label="Latency per frame", elem_id="plot-latency-timeline")
+    histogram = gr.Plot(label="Latency distribution", elem_id="plot-latency-histogram")
+    return LatencyTab(table, timeline, histogram)

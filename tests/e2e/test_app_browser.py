@@ -1,0 +1,200 @@
+"""The app in a real browser, as a stakeholder uses it: upload, click players, correct on a later frame, run both
+models, watch the videos, open every tab, score against ground truth, download the exports. Screenshots of each
+tab go to test-output/browser/ (look at them)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import chromium_page
+from tests.conftest import REPO_ROOT
+
+SHOTS = REPO_ROOT / "test-output" / "browser"
+RUN_TIMEOUT_MS = 240_000
+PLOTS_JS = "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')].filter(d => d.querySelector('svg.main-svg')).length"
+TAB_PLOTS = {
+    "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
+    "4. Latency": ["#plot-latency-timeline", "#plot-latency-histogram"],
+    "5. Memory": ["#plot-memory-timeline"],
+}
+
+
+@pytest.fixture
+def page(app_url: str) -> Iterator[Any]:
+    with chromium_page() as page:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.errors = []  # console errors and uncaught page errors, asserted empty by the tests
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto(app_url, wait_until="networkidle")
+        page.get_by_text("Run both models").wait_for()
+        yield page
+
+
+def _figures(clip_root: Path, frame: int) -> dict[int, list[float]]:
+    """Ground-truth boxes of the players on a frame, by object id."""
+    meta = json.loads((clip_root / "meta.json").read_text())["sequences"]["seq000"]
+    entry = next(f for f in meta["frames"] if f["frame"] == frame)
+    return {f["object_id"]: f["box"] for f in entry["figures"] if f["object_id"] is not None}
+
+
+def _click_clip_point(page: Any, x: float, y: float, clip_width: int) -> None:
+    """Click clip pixel (x, y) on the shown frame, wherever the page put and scaled it."""
+    image = page.locator("#prompt-frame img")
+    box = image.bounding_box()
+    scale = box["width"] / clip_width
+    before = _table_rows(page)
+    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
+    page.wait_for_function(f"() => document.querySelectorAll('#prompt-table tbody tr').length > {before}")
+
+
+def _table_rows(page: Any) -> int:
+    return page.evaluate("() => [...document.querySelectorAll('#prompt-table tbody tr')].filter(r => r.innerText.trim()).length")
+
+
+def _pick_object(page: Any, choice: str) -> None:
+    page.locator("#object-id input").click()
+    page.get_by_role("option", name=choice, exact=True).click()
+
+
+def _show_frame(page: Any, frame: int) -> None:
+    src = page.locator("#prompt-frame img").get_attribute("src")
+    number = page.locator("#frame-slider input[type=number]")
+    number.fill(str(frame))
+    number.press("Enter")
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector('#prompt-frame img'); return i && i.src !== old; }", arg=src
+    )
+
+
+def _open_tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(300)
+
+
+def _wait_for_plots(page: Any, selectors: list[str]) -> None:
+    for selector in selectors:
+        page.wait_for_function(f"({PLOTS_JS})('{selector}') >= 1", timeout=20_000)
+
+
+def _wait_for_run(page: Any) -> None:
+    page.get_by_role("button", name="Run both models").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
+    )
+
+
+def _videos_ready(page: Any, ids: list[str]) -> None:
+    for elem_id in ids:
+        page.wait_for_function(
+            f"() => {{ const v = document.querySelector('#{elem_id} video'); return v && v.readyState >= 2; }}",
+            timeout=30_000,
+        )
+
+
+def _zip_truth(clip_root: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w") as archive:
+        for png in sorted((clip_root / "Annotations" / "seq000").glob("*.png")):
+            archive.write(png, arcname=png.name)
+    return target
+
+
+def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
+    page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
+    page.locator("#prompt-frame img").wait_for()
+
+    players = _figures(small_clip, 0)
+    for object_id in (1, 2):
+        x0, y0, x1, y1 = players[object_id]
+        if object_id == 2:
+            _pick_object(page, "New object")
+        _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    _show_frame(page, 6)
+    _pick_object(page, "1")
+    x0, y0, x1, y1 = _figures(small_clip, 6)[1]
+    _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    table = page.locator("#prompt-table").inner_text()
+    assert _table_rows(page) == 3 and "correction" in table
+    page.screenshot(path=str(SHOTS / "1-clip-and-prompts.png"), full_page=True)
+
+    _open_tab(page, "2. Side by side")
+    _wait_for_run(page)
+    _videos_ready(page, ["video-side-by-side", "video-a", "video-b", "video-disagreement"])
+    _wait_for_plots(page, ["#plot-disagreement"])
+    page.screenshot(path=str(SHOTS / "2-side-by-side.png"), full_page=True)
+
+    for index, (tab, plots) in enumerate(TAB_PLOTS.items(), start=3):
+        _open_tab(page, tab)
+        _wait_for_plots(page, plots)
+        page.screenshot(path=str(SHOTS / f"{index}-{tab.split('. ')[1].lower().replace(' ', '-')}.png"), full_page=True)
+    assert "RSS" in page.locator("#memory-note").inner_text()
+
+    _open_tab(page, "6. Accuracy")
+    assert "not accuracy" in page.locator("#accuracy-note").inner_text()
+    page.locator("#ground-truth input[type=file]").set_input_files(str(_zip_truth(small_clip, tmp_path / "gt.zip")))
+    page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
+    _wait_for_plots(page, ["#plot-accuracy-bars", "#plot-accuracy-frames", "#plot-accuracy-objects"])
+    assert "J (mIoU)" in page.locator("#accuracy-table").inner_text()
+    page.screenshot(path=str(SHOTS / "6-accuracy.png"), full_page=True)
+
+    _open_tab(page, "7. Export")
+    links = page.locator("#export-files a")
+    links.first.wait_for()
+    names = [links.nth(i).inner_text().strip() for i in range(links.count())]
+    for expected in ("report.html", "per_frame.csv", "prompts.json", "side_by_side.mp4"):
+        assert any(expected in name for name in names), names
+    assert sum("masks_" in name for name in names) == 2
+    with page.expect_download() as download_info:
+        page.locator("#export-files a", has_text="per_frame.csv").first.click()
+    saved = tmp_path / "per_frame.csv"
+    download_info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("model,frame,latency_ms") and len(lines) == 1 + 2 * 10
+    page.screenshot(path=str(SHOTS / "7-export.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_example_clip_scores_out_of_the_box(page: Any) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_role("button", name="Load the example clip").click()
+    page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('example')")
+    assert _table_rows(page) >= 1
+    _open_tab(page, "2. Side by side")
+    _wait_for_run(page)
+    _open_tab(page, "6. Accuracy")
+    page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
+    _wait_for_plots(page, ["#plot-accuracy-bars"])
+    assert "random" in page.locator("#accuracy-note").inner_text().lower()
+    page.screenshot(path=str(SHOTS / "example-accuracy.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_two_sessions_keep_their_own_prompts_and_results(app_url: str, small_clip: Path) -> None:
+    with chromium_page() as first, chromium_page() as second:
+        for page in (first, second):
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.goto(app_url, wait_until="networkidle")
+            page.get_by_text("Run both models").wait_for()
+        first.get_by_role("button", name="Load the example clip").click()
+        first.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('example')")
+        example_rows = _table_rows(first)
+
+        second.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
+        second.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
+        x0, y0, x1, y1 = _figures(small_clip, 0)[1]
+        _click_clip_point(second, (x0 + x1) / 2, (y0 + y1) / 2, 320)
+        _open_tab(second, "2. Side by side")
+        _wait_for_run(second)
+
+        assert _table_rows(second) == 1
+        assert _table_rows(first) == example_rows  # the other session's click did not reach this one
+        _open_tab(first, "2. Side by side")
+        assert "done" not in first.locator("#run-status").inner_text()  # nor its results
