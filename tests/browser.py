@@ -29,18 +29,32 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def chromium_page() -> Iterator[Any]:
-    """A fresh headless Chromium page with its own empty profile."""
+def chromium_pages(count: int) -> Iterator[list[Any]]:
+    """`count` headless Chromium pages, each in its own browser with an empty profile (separate users)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = chromium_path()
-    with tempfile.TemporaryDirectory() as profile, sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-        )
+    with sync_api.sync_playwright() as playwright:
+        profiles = [tempfile.TemporaryDirectory() for _ in range(count)]
+        contexts = [
+            playwright.chromium.launch_persistent_context(
+                profile.name, executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
+            for profile in profiles
+        ]
         try:
-            yield context.new_page()
+            yield [context.new_page() for context in contexts]
         finally:
-            context.close()
+            for context in contexts:
+                context.close()
+            for profile in profiles:
+                profile.cleanup()
+
+
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A fresh headless Chromium page with its own empty profile."""
+    with chromium_pages(1) as pages:
+        yield pages[0]
 
 
 def video_plays_in_chromium(video_path: str, timeout_ms: int = 20000) -> dict[str, Any]:

@@ -176,10 +176,10 @@ def _status(comparison: Comparison, notices: list[str]) -> str:
         if outcome.ok:
             profile = outcome.profile
             speed = f": p50 {profile.summary().p50_ms:.0f} ms/frame on {profile.device}" if profile else ""
-            lines.append(f"✅ **Model {outcome.display_name}** done{speed}.")
+            lines.append(f"**Model {outcome.display_name}: done**{speed}.")
         else:
-            lines.append(f"❌ **Model {outcome.label} ({outcome.name})** failed: {outcome.error}")
-    lines += [f"⚠️ {notice}" for notice in [*notices, *comparison.notices]]
+            lines.append(f"**Model {outcome.label} ({outcome.name}): failed.** {outcome.error}")
+    lines += [f"Note: {notice}" for notice in [*notices, *comparison.notices]]
     return "\n\n".join(lines)
 
 

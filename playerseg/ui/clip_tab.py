@@ -70,9 +70,9 @@ def build_clip_tab(config: AppConfig) -> ClipTab:
             example = gr.Button("Load the example clip (synthetic pitch, with ground truth)", variant="secondary")
             info = gr.Markdown(_limits_text(config), elem_id="clip-info")
             with gr.Row():
-                start = gr.Number(label="Start frame", value=0, precision=0, minimum=0, elem_id="range-start")
-                end = gr.Number(label="End frame", value=0, precision=0, minimum=0, elem_id="range-end")
-                stride = gr.Number(label="Stride", value=1, precision=0, minimum=1, elem_id="range-stride")
+                start = gr.Number(label="Start frame", value=0, precision=0, minimum=0, elem_id="range-start", min_width=80)
+                end = gr.Number(label="End frame", value=0, precision=0, minimum=0, elem_id="range-end", min_width=80)
+                stride = gr.Number(label="Stride", value=1, precision=0, minimum=1, elem_id="range-stride", min_width=80)
             mode = gr.Radio(list(CLICK_MODES), value=POSITIVE, label="Click adds", elem_id="click-mode")
             object_id = gr.Dropdown([NEW_OBJECT], value=NEW_OBJECT, label="Object", elem_id="object-id")
             status = gr.Markdown("", elem_id="prompt-status")
@@ -256,7 +256,7 @@ def _info_text(session: Session, config: AppConfig, limits: Limits) -> str:
     info = clip.info
     lines = [f"**{clip.name}**: {_facts(info)}", _limits_text(config)]
     _, notices = session.selection(limits)
-    lines += [f"⚠️ {notice}" for notice in notices]
+    lines += [f"**Note:** {notice}" for notice in notices]
     return "\n\n".join(lines)
 
 

@@ -57,10 +57,10 @@ def build_compare_tab(config: AppConfig) -> CompareTab:
     with gr.Row():
         video_a = gr.Video(label="Model A", interactive=False, elem_id="video-a")
         video_b = gr.Video(label="Model B", interactive=False, elem_id="video-b")
-    gr.Markdown(DISAGREEMENT_HELP)
     with gr.Row():
         disagreement = gr.Video(label="Disagreement", interactive=False, elem_id="video-disagreement")
-        disagreement_plot = gr.Plot(label="Disagreement per frame", elem_id="plot-disagreement")
+        gr.Markdown(DISAGREEMENT_HELP)
+    disagreement_plot = gr.Plot(label="Disagreement per frame", elem_id="plot-disagreement")
     return CompareTab(model_a, model_b, run, status, side_by_side, video_a, video_b, disagreement, disagreement_plot)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
@@ -98,6 +97,20 @@ def test_bad_input_gets_one_sentence(client: Client, small_clip: Path, prompts: 
             prompts=prompts,
             model_a="test-sam2.1-tiny-128",
             model_b=model_b,
+            api_name="/compare",
+        )
+
+
+def test_unreadable_ground_truth_is_refused_in_one_sentence(client: Client, small_clip: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "truth.zip"
+    bad.write_text("not a zip")
+    with pytest.raises(Exception, match="zip"):
+        client.predict(
+            video=handle_file(str(small_clip / "videos" / "seq000.mp4")),
+            prompts=(small_clip / "prompts" / "seq000.json").read_text(),
+            model_a="test-sam2.1-tiny-128",
+            model_b="test-sam2.1-tiny-128",
+            ground_truth=handle_file(str(bad)),
             api_name="/compare",
         )
 

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium_page
+from tests.browser import chromium_page, chromium_pages
 from tests.conftest import REPO_ROOT
 
 SHOTS = REPO_ROOT / "test-output" / "browser"
 RUN_TIMEOUT_MS = 240_000
 PLOTS_JS = "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')].filter(d => d.querySelector('svg.main-svg')).length"
+# the table is a virtual grid: its aria-rowcount counts the header row too
+ROWS_JS = "() => Number(document.querySelector('#prompt-table [role=grid]')?.getAttribute('aria-rowcount') || 1) - 1"
 TAB_PLOTS = {
     "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
     "4. Latency": ["#plot-latency-timeline", "#plot-latency-histogram"],
@@ -32,8 +34,8 @@ def page(app_url: str) -> Iterator[Any]:
         page.errors = []  # console errors and uncaught page errors, asserted empty by the tests
         page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(app_url, wait_until="networkidle")
-        page.get_by_text("Run both models").wait_for()
+        page.goto(app_url, wait_until="load")
+        page.locator("#clip-upload").wait_for()
         yield page
 
 
@@ -51,16 +53,20 @@ def _click_clip_point(page: Any, x: float, y: float, clip_width: int) -> None:
     scale = box["width"] / clip_width
     before = _table_rows(page)
     page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
-    page.wait_for_function(f"() => document.querySelectorAll('#prompt-table tbody tr').length > {before}")
+    page.wait_for_function(f"() => ({ROWS_JS})() > {before}")
 
 
 def _table_rows(page: Any) -> int:
-    return page.evaluate("() => [...document.querySelectorAll('#prompt-table tbody tr')].filter(r => r.innerText.trim()).length")
+    return page.evaluate(ROWS_JS)
+
+
+def _pick(page: Any, dropdown: str, choice: str) -> None:
+    page.locator(f"{dropdown} input").click()
+    page.locator(dropdown).get_by_role("option", name=choice, exact=True).click()
 
 
 def _pick_object(page: Any, choice: str) -> None:
-    page.locator("#object-id input").click()
-    page.get_by_role("option", name=choice, exact=True).click()
+    _pick(page, "#object-id", choice)
 
 
 def _show_frame(page: Any, frame: int) -> None:
@@ -84,6 +90,9 @@ def _wait_for_plots(page: Any, selectors: list[str]) -> None:
 
 
 def _wait_for_run(page: Any) -> None:
+    """Run the two test-size models (the server also offers sam2.1-large, which is offline here)."""
+    _pick(page, "#model-a", "test-sam2.1-tiny-128")
+    _pick(page, "#model-b", "test-sam2.1-tiny-256")
     page.get_by_role("button", name="Run both models").click()
     page.wait_for_function(
         "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
@@ -146,14 +155,13 @@ def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_p
     page.screenshot(path=str(SHOTS / "6-accuracy.png"), full_page=True)
 
     _open_tab(page, "7. Export")
-    links = page.locator("#export-files a")
-    links.first.wait_for()
-    names = [links.nth(i).inner_text().strip() for i in range(links.count())]
-    for expected in ("report.html", "per_frame.csv", "prompts.json", "side_by_side.mp4"):
-        assert any(expected in name for name in names), names
-    assert sum("masks_" in name for name in names) == 2
+    page.locator("#export-files a").first.wait_for()
+    listing = page.locator("#export-files").inner_text().replace("\n.", ".")  # stem and extension sit apart
+    for expected in ("report.html", "per_frame.csv", "prompts.json", "side_by_side.mp4", "disagreement.mp4"):
+        assert expected in listing, listing
+    assert listing.count("masks_") == 2 and listing.count(".zip") == 2 and listing.count("overlay_") == 2
     with page.expect_download() as download_info:
-        page.locator("#export-files a", has_text="per_frame.csv").first.click()
+        page.locator("#export-files tr", has_text="per_frame").locator("a").first.click()
     saved = tmp_path / "per_frame.csv"
     download_info.value.save_as(saved)
     lines = saved.read_text().splitlines()
@@ -178,11 +186,11 @@ def test_example_clip_scores_out_of_the_box(page: Any) -> None:
 
 
 def test_two_sessions_keep_their_own_prompts_and_results(app_url: str, small_clip: Path) -> None:
-    with chromium_page() as first, chromium_page() as second:
+    with chromium_pages(2) as (first, second):
         for page in (first, second):
             page.set_viewport_size({"width": 1400, "height": 1000})
-            page.goto(app_url, wait_until="networkidle")
-            page.get_by_text("Run both models").wait_for()
+            page.goto(app_url, wait_until="load")
+            page.locator("#clip-upload").wait_for()
         first.get_by_role("button", name="Load the example clip").click()
         first.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('example')")
         example_rows = _table_rows(first)
