@@ -20,6 +20,8 @@ RUN_TIMEOUT_MS = 240_000
 PLOTS_JS = "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')].filter(d => d.querySelector('svg.main-svg')).length"
 # the table is a virtual grid: its aria-rowcount counts the header row too
 ROWS_JS = "() => Number(document.querySelector('#prompt-table [role=grid]')?.getAttribute('aria-rowcount') || 1) - 1"
+# Gradio hides a component's status tracker once its pending outputs have arrived
+SETTLED_JS = "(sel) => [...document.querySelectorAll(sel + ' [data-testid=status-tracker]')].every(t => t.classList.contains('hide'))"
 TAB_PLOTS = {
     "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
     "4. Latency": ["#plot-latency-timeline", "#plot-latency-histogram"],
@@ -48,12 +50,23 @@ def _figures(clip_root: Path, frame: int) -> dict[int, list[float]]:
 
 def _click_clip_point(page: Any, x: float, y: float, clip_width: int) -> None:
     """Click clip pixel (x, y) on the shown frame, wherever the page put and scaled it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function(  # measure the image only once it is decoded and laid out
+        "() => { const i = document.querySelector('#prompt-frame img');"
+        " return i && i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0; }"
+    )
+    page.wait_for_function(SETTLED_JS, arg="#prompt-frame")  # no frame render still on its way
     image = page.locator("#prompt-frame img")
     box = image.bounding_box()
     scale = box["width"] / clip_width
     before = _table_rows(page)
     page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
-    page.wait_for_function(f"() => ({ROWS_JS})() > {before}")
+    try:
+        page.wait_for_function(f"() => ({ROWS_JS})() > {before}")
+    except Exception as error:  # say what the page showed instead of a bare timeout
+        page.screenshot(path=str(SHOTS / "failed-click.png"), full_page=True)
+        toasts = page.locator("[data-testid=toast-body]").all_inner_texts()
+        raise AssertionError(f"click at clip ({x:.0f}, {y:.0f}) added no prompt row; toasts: {toasts}") from error
 
 
 def _table_rows(page: Any) -> int:

@@ -1,0 +1,27 @@
+"""The clicked frame: large frames are shown downscaled and clicks map back to clip pixels; markers are drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from playerseg.overlay import POSITIVE_COLOR
+from playerseg.prompts import Prompt
+from playerseg.ui.frames import display_scale, show_frame
+from playerseg.ui.session import BoxCorner
+
+
+def test_large_frames_are_shown_downscaled_and_clicks_map_back() -> None:
+    rgb = np.zeros((1440, 2560, 3), np.uint8)
+    shown = show_frame(rgb, [])
+    assert shown.image.shape == (720, 1280, 3) and shown.scale == 0.5
+    assert shown.to_clip(640, 360) == (1280, 720)
+    assert display_scale(640, 360) == 1.0
+
+
+def test_this_frames_prompts_are_drawn_where_they_were_clicked() -> None:
+    rgb = np.full((400, 800, 3), 90, np.uint8)
+    shown = show_frame(rgb, [Prompt.from_click(0, 3, 200, 100)], BoxCorner(0, 4, 600, 300))
+    assert tuple(shown.image[100, 200]) == POSITIVE_COLOR  # the point's filled disc
+    assert (shown.image[300, 590:611] != 90).any()  # the pending box corner's cross
+    assert (shown.image[80:100, 205:230] == 255).all(axis=2).any()  # the white object id beside the point
+    assert (rgb == 90).all()  # the frame itself is untouched
