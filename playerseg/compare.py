@@ -39,7 +39,7 @@ from evaluation.results import AccuracyResult, AgreementResult, ProfileResult, T
 from evaluation.sequence import MaskSequence, SequenceError
 from evaluation.temporal import temporal_stability
 from playerseg.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
-from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection
+from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection, selection_facts
 from playerseg.prompts import PromptError, PromptSet
 from playerseg.registry import (
     RANDOM_WEIGHTS_LABEL,
@@ -274,7 +274,7 @@ def compare_models(
         notify("", "decode", 1, 1)
         notices = _check_prompts(prompts, store)
         if ground_truth is not None:
-            _check_ground_truth(ground_truth, store)
+            _check_ground_truth(ground_truth, store.info, store.source_indices)
         out.mkdir(parents=True, exist_ok=True)  # only once the input is known to be good
         _clear_outputs(out)
         outcomes: list[ModelOutcome] = []
@@ -292,7 +292,7 @@ def compare_models(
     return Comparison(
         out_dir=out,
         clip=store.info,
-        selection=_selection_facts(store),
+        selection=selection_facts(store),
         outcomes=outcomes,
         side_by_side=side,
         disagreement=disagreement_path,
@@ -306,31 +306,15 @@ def score_comparison(comparison: Comparison, ground_truth: MaskSequence) -> None
     """Score a finished comparison against ground truth given afterwards (the app's accuracy tab): fills each
     completed model's accuracy, adds a notice and rewrites the report. Raises GroundTruthError when the masks
     do not fit the clip."""
-    size = (ground_truth.width, ground_truth.height)
-    if size != (comparison.clip.width, comparison.clip.height):
-        raise GroundTruthError(
-            f"The ground truth masks are {size[0]}x{size[1]} but the clip is {comparison.clip.width}x"
-            f"{comparison.clip.height}; give masks at the clip's own size."
-        )
     done = [o for o in comparison.outcomes if o.ok and o.result is not None]
-    processed = set(done[0].result.source_indices) if done else set()
-    if not set(ground_truth.frames) & processed:
-        raise GroundTruthError(
-            f"None of the {len(ground_truth.frames)} ground-truth frames is among the processed frames: check that "
-            "the masks are named by clip frame number (00000.png = the clip's first frame)."
-        )
+    if not done:
+        return
+    _check_ground_truth(ground_truth, comparison.clip, done[0].result.source_indices)
     for outcome in done:
-        outcome.accuracy = score_sequence(
-            _prediction(outcome), ground_truth, name=outcome.display_name, resize="nearest", common_frames_only=True
-        )
-        comparison.notices.append(
-            f"{outcome.display_name}: accuracy scored on {len(outcome.accuracy.frames)} of "
-            f"{len(ground_truth.frames)} ground-truth frames (those among the processed frames)."
-        )
-    if done:
-        comparison.report = _write_report(
-            comparison.out_dir, comparison.clip, comparison.outcomes, comparison.agreement, comparison.notices
-        )
+        comparison.notices.append(_accuracy(outcome, ground_truth))
+    comparison.report = _write_report(
+        comparison.out_dir, comparison.clip, comparison.outcomes, comparison.agreement, comparison.notices
+    )
 
 
 def _no_progress(label: str, stage: Stage, done: int, total: int) -> None:
@@ -353,18 +337,18 @@ def _check_prompts(prompts: PromptSet, store: FrameStore) -> list[str]:
     return moved
 
 
-def _check_ground_truth(ground_truth: MaskSequence, store: FrameStore) -> None:
+def _check_ground_truth(ground_truth: MaskSequence, clip: VideoInfo, processed: Sequence[int]) -> None:
     size = (ground_truth.width, ground_truth.height)
-    if size != (store.info.width, store.info.height):
+    if size != (clip.width, clip.height):
         raise GroundTruthError(
-            f"The ground truth masks are {size[0]}x{size[1]} but the clip is {store.info.width}x{store.info.height}; "
+            f"The ground truth masks are {size[0]}x{size[1]} but the clip is {clip.width}x{clip.height}; "
             "give masks at the clip's own size."
         )
-    if not set(ground_truth.frames) & set(store.source_indices):
+    if not set(ground_truth.frames) & set(processed):
         raise GroundTruthError(
             f"None of the {len(ground_truth.frames)} ground-truth frames ({ground_truth.frames[0]}.."
-            f"{ground_truth.frames[-1]}) is among the processed frames {store.source_indices[0]}.."
-            f"{store.source_indices[-1]}: check that the masks are named by clip frame number."
+            f"{ground_truth.frames[-1]}) is among the processed frames {processed[0]}..{processed[-1]}: check that "
+            "the masks are named by clip frame number."
         )
 
 
@@ -579,13 +563,7 @@ def _score(
     notify(outcome.label, "score", 0, total)
     if ground_truth is not None:
         try:
-            outcome.accuracy = score_sequence(
-                pred, ground_truth, name=outcome.display_name, resize="nearest", common_frames_only=True
-            )
-            notices.append(
-                f"{outcome.display_name}: accuracy scored on {len(outcome.accuracy.frames)} of "
-                f"{len(ground_truth.frames)} ground-truth frames (those among the processed frames)."
-            )
+            notices.append(_accuracy(outcome, ground_truth))
         except (AccuracyError, DatasetError, SequenceError) as error:  # a mask file that cannot be read
             notices.append(f"{outcome.display_name}: accuracy not scored: {_one_line(error)}.")
         notify(outcome.label, "score", 1, total)
@@ -595,6 +573,17 @@ def _score(
     )
     notify(outcome.label, "score", total, total)
     return notices
+
+
+def _accuracy(outcome: ModelOutcome, ground_truth: MaskSequence) -> str:
+    """J/F of one model on the ground-truth frames it processed (masks scaled to the clip's size); a notice."""
+    outcome.accuracy = score_sequence(
+        _prediction(outcome), ground_truth, name=outcome.display_name, resize="nearest", common_frames_only=True
+    )
+    return (
+        f"{outcome.display_name}: accuracy scored on {len(outcome.accuracy.frames)} of "
+        f"{len(ground_truth.frames)} ground-truth frames (those among the processed frames)."
+    )
 
 
 def _agreement(done: list[ModelOutcome]) -> AgreementResult:
@@ -616,19 +605,6 @@ def _write_report(
         agreement=found,
         notes=[*(f"Warning: {e}" for e in failures), *notices],
     )
-
-
-def _selection_facts(store: FrameStore) -> dict[str, Any]:
-    indices = store.source_indices
-    return {
-        "frames": len(store),
-        "first_frame": indices[0],
-        "last_frame": indices[-1],
-        "stride": indices[1] - indices[0] if len(indices) > 1 else 1,
-        "width": store.width,
-        "height": store.height,
-        "fps": store.fps,
-    }
 
 
 # ---------------------------------------------------------------------------------------------------------------

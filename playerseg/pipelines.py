@@ -151,7 +151,7 @@ class PromptedTracking:
         return RunResult(
             model=self.model.describe(),
             clip=store.info,
-            selection=_selection_facts(store),
+            selection=selection_facts(store),
             source_indices=list(store.source_indices),
             masks=masks,
             frame_stats=stats,
@@ -178,7 +178,8 @@ def _record(result: FrameResult, masks: MaskTrack, stats: list[FrameStats]) -> N
     stats[result.frame].add(result)
 
 
-def _selection_facts(store: FrameStore) -> dict[str, Any]:
+def selection_facts(store: FrameStore) -> dict[str, Any]:
+    """Which frames were processed, at what size and rate (RunResult.selection, run.json)."""
     return {
         "frames": len(store),
         "first_frame": store.source_indices[0],

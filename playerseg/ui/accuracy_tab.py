@@ -12,6 +12,7 @@ import pandas as pd
 
 from evaluation.charts import agreement_timeline, jf_per_frame, model_comparison_bars, per_object_box
 from playerseg.compare import Comparison
+from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "J (mIoU) ↑", "F ↑", "J&F ↑", "J recall ↑", "F recall ↑", "frames scored", "missing objects"]
 AGREEMENT_COLUMNS = ["object", "mean IoU between A and B"]
@@ -64,7 +65,8 @@ def accuracy_table(comparison: Comparison) -> pd.DataFrame:
         if r is None:
             continue
         rows.append([
-            outcome.display_name, _r(r.J_mean), _r(r.F_mean), _r(r.JF_mean), _r(r.J_recall), _r(r.F_recall),
+            outcome.display_name, rounded(r.J_mean), rounded(r.F_mean), rounded(r.JF_mean), rounded(r.J_recall),
+            rounded(r.F_recall),
             len(r.frames), ", ".join(str(i) for i in r.missing_objects) or "none",
         ])
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -74,14 +76,11 @@ def agreement_table(comparison: Comparison) -> pd.DataFrame:
     agreement = comparison.agreement
     if agreement is None:
         return pd.DataFrame(columns=AGREEMENT_COLUMNS)
-    rows = [[f"object {obj}", _r(float(pd.Series(agreement.iou[:, k]).mean()))]
+    rows = [[f"object {obj}", rounded(float(pd.Series(agreement.iou[:, k]).mean()))]
             for k, obj in enumerate(agreement.object_ids)]
-    rows.append(["all objects", _r(agreement.mean_iou)])
+    rows.append(["all objects", rounded(agreement.mean_iou)])
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
-
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or value != value else round(float(value), digits)
 
 
 def build_accuracy_tab() -> AccuracyTab:

@@ -25,6 +25,7 @@ from playerseg.compare import Comparison, GroundTruthError, ModelPool, Selection
 from playerseg.prompts import PromptError, PromptSet
 from playerseg.ui.clip_tab import VIDEO_TYPES
 from playerseg.ui.config import AppConfig
+from playerseg.ui.session import Limits, limited_selection
 from playerseg.video import VideoError, probe_video
 
 CompareFn = Callable[..., Comparison]
@@ -109,16 +110,7 @@ def _ground_truth(value: Any, out_dir: Path) -> MaskSequence | None:
 def _selection(clip: str, config: AppConfig) -> tuple[Selection, list[str]]:
     """The API processes the whole clip within the app's limits, as the UI does, and says when it trims."""
     info = probe_video(clip)
-    notices = []
-    frames = info.frame_count
-    if frames > config.max_frames:
-        notices.append(f"Clip has {frames} frames; frames 0..{config.max_frames - 1} were processed (app limit).")
-        frames = config.max_frames
-    max_side = None
-    if max(info.width, info.height) > config.max_side:
-        max_side = config.max_side
-        notices.append(f"Frames were downscaled to {config.max_side} px on the long side for the models.")
-    return Selection(start=0, max_frames=frames, stride=1, max_side=max_side), notices
+    return limited_selection(info, 0, info.frame_count - 1, 1, Limits(config.max_frames, config.max_side))
 
 
 def _file(path: Path | None) -> FileData | None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluation.charts import latency_histogram, latency_timeline
 from playerseg.compare import Comparison
+from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "device", "frames", "p50 ms", "p95 ms", "p99 ms", "max ms", "FPS", "prompt frame ms"]
 HELP = (
@@ -42,14 +43,11 @@ def latency_table(comparison: Comparison) -> pd.DataFrame:
             continue
         s = outcome.profile.summary()
         rows.append([
-            outcome.display_name, outcome.profile.device, s.frames, _r(s.p50_ms), _r(s.p95_ms), _r(s.p99_ms),
-            _r(s.max_ms), _r(s.fps, 2), _r(s.prompt_ms),
+            outcome.display_name, outcome.profile.device, s.frames, rounded(s.p50_ms, 1), rounded(s.p95_ms, 1),
+            rounded(s.p99_ms, 1), rounded(s.max_ms, 1), rounded(s.fps, 2), rounded(s.prompt_ms, 1),
         ])
     return pd.DataFrame(rows, columns=COLUMNS)
 
-
-def _r(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None or value != value else round(float(value), digits)
 
 
 def build_latency_tab() -> LatencyTab:

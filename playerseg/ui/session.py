@@ -98,25 +98,7 @@ class Session:
 
     def selection(self, limits: Limits) -> tuple[Selection, list[str]]:
         """The frames a run processes, and a notice for each limit the app applied."""
-        clip = self.require_clip()
-        wanted = len(range(self.start, self.end + 1, self.stride))
-        notices = []
-        frames = wanted
-        if wanted > limits.max_frames:
-            frames = limits.max_frames
-            last = self.start + (frames - 1) * self.stride
-            notices.append(
-                f"This app processes at most {limits.max_frames} frames per run: frames {self.start}..{last} of "
-                f"the {wanted} selected are used (move the start or raise the stride to cover the rest)."
-            )
-        max_side = None
-        if max(clip.info.width, clip.info.height) > limits.max_side:
-            max_side = limits.max_side
-            notices.append(
-                f"Frames are {clip.info.width}x{clip.info.height}; the models see them downscaled to "
-                f"{limits.max_side} px on the long side (masks are scaled back to the clip's size)."
-            )
-        return Selection(start=self.start, max_frames=frames, stride=self.stride, max_side=max_side), notices
+        return limited_selection(self.require_clip().info, self.start, self.end, self.stride, limits)
 
     def processed_frames(self, limits: Limits) -> list[int]:
         selection, _ = self.selection(limits)
@@ -245,6 +227,31 @@ class Session:
         folder = Path(root) / "sessions" / self.session_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+
+def limited_selection(
+    info: VideoInfo, start: int, end: int, stride: int, limits: Limits
+) -> tuple[Selection, list[str]]:
+    """Frames start..end (inclusive) every `stride`-th, trimmed to the app's frame limit and downscaled to its
+    side limit; one notice per limit applied (the UI and the API both run through this)."""
+    wanted = len(range(start, end + 1, stride))
+    notices = []
+    frames = wanted
+    if wanted > limits.max_frames:
+        frames = limits.max_frames
+        last = start + (frames - 1) * stride
+        notices.append(
+            f"This app processes at most {limits.max_frames} frames per run: frames {start}..{last} of "
+            f"the {wanted} selected are used (move the start or raise the stride to cover the rest)."
+        )
+    max_side = None
+    if max(info.width, info.height) > limits.max_side:
+        max_side = limits.max_side
+        notices.append(
+            f"Frames are {info.width}x{info.height}; the models see them downscaled to "
+            f"{limits.max_side} px on the long side (masks are scaled back to the clip's size)."
+        )
+    return Selection(start=start, max_frames=frames, stride=stride, max_side=max_side), notices
 
 
 def _kind(prompt: Prompt) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluation.charts import model_comparison_bars, temporal_timeline
 from playerseg.compare import Comparison
+from playerseg.ui.tables import rounded
 
 COLUMNS = [
     "model", "object", "frames present", "consecutive IoU ↑", "flow consistency ↑", "area volatility ↓",
@@ -45,14 +46,12 @@ def stability_table(comparison: Comparison) -> pd.DataFrame:
             continue
         for o in outcome.temporal.objects:
             rows.append([
-                outcome.display_name, o.object_id, o.frames_present, _r(o.consecutive_iou), _r(o.flow_consistency),
-                _r(o.area_volatility), _r(o.centroid_jitter_px, 2), o.presence_toggles, _r(o.boundary_flip_rate),
+                outcome.display_name, o.object_id, o.frames_present, rounded(o.consecutive_iou),
+                rounded(o.flow_consistency), rounded(o.area_volatility), rounded(o.centroid_jitter_px, 2),
+                o.presence_toggles, rounded(o.boundary_flip_rate),
             ])
     return pd.DataFrame(rows, columns=COLUMNS)
 
-
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or value != value else round(float(value), digits)
 
 
 def build_stability_tab() -> StabilityTab:
