@@ -4,6 +4,7 @@ Imports neither gradio nor playerseg; torch only inside profiling functions. Hea
 are imported by the submodules that need them.
 """
 
+from evaluation.identity import IdentityResult, IdentityTracker, identity_metrics
 from evaluation.results import (
     AccuracyResult,
     AgreementResult,
@@ -21,6 +22,8 @@ __all__ = [
     "AccuracyResult",
     "AgreementResult",
     "DatasetAccuracy",
+    "IdentityResult",
+    "IdentityTracker",
     "LatencySummary",
     "MaskSequence",
     "ObjectAccuracy",
@@ -29,4 +32,5 @@ __all__ = [
     "SequenceError",
     "SummaryStats",
     "TemporalResult",
+    "identity_metrics",
 ]

@@ -173,8 +173,9 @@ def profile_from_frames_csv(
     warmup_frames: int = 0,
 ) -> ProfileResult:
     """A run folder's frames.csv (columns frame, latency_ms, memory_mb, peak_memory_mb, prompt_ms, decode_ms...)
-    as a ProfileResult. A frame carried prompts when its prompt_ms > 0. Every other numeric column (decode_ms,
-    prompt_ms, passes, visible_objects, time_s...) goes to `extra`. The peak is the largest peak_memory_mb (else
+    as a ProfileResult. A frame is reported apart as a prompt frame when its prompt_frame is 1, or, without that
+    column, when its prompt_ms > 0. Every other numeric column (decode_ms, prompt_ms, passes, visible_objects,
+    time_s...) goes to `extra`. The peak is the largest peak_memory_mb (else
     memory_mb). Name, device and memory kind default to what the run.json beside the file says."""
     path = Path(path)
     columns = _read_columns(path)
@@ -187,6 +188,8 @@ def profile_from_frames_csv(
     extra = {key: values for key, values in columns.items() if key not in RESERVED_COLUMNS}
     prompt_ms = columns.get("prompt_ms")
     is_prompt = np.nan_to_num(prompt_ms) > 0 if prompt_ms is not None else np.zeros(frames.size, dtype=bool)
+    if "prompt_frame" in columns:  # the run says which frames it reports apart (an auto-labeler: only its first)
+        is_prompt = np.nan_to_num(columns["prompt_frame"]) > 0
     return ProfileResult(
         name=name or str(facts.get("model") or path.parent.name),
         device=device or str(facts.get("device") or "unknown"),

@@ -1,5 +1,6 @@
 """Command line: `python -m playerseg segment CLIP --model NAME --prompts PROMPTS.json --out RUN_DIR`,
-`python -m playerseg compare CLIP --prompts PROMPTS.json --model-a NAME --model-b NAME --out DIR [--gt PATH]`.
+`python -m playerseg compare CLIP --prompts PROMPTS.json --model-a NAME --model-b NAME --out DIR [--gt PATH]`,
+`python -m playerseg autolabel CLIP --out RUN_DIR [--detector NAME] [--tracker NAME] [--detections FILE] ...`.
 
 Bad input ends with one sentence on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
 """
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
     segment.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_compare_parser(commands)
-    commands.add_parser("models", help="list the built-in model names")
+    _add_autolabel_parser(commands)
+    commands.add_parser("models", help="list the built-in model and detector names")
     return parser
 
 
@@ -56,6 +58,94 @@ def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
     compare.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
     compare.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
+    autolabel = commands.add_parser(
+        "autolabel",
+        help="find the players with a text prompt (Grounding DINO) and track them with SAM2",
+        description="The zero-shot auto-labeler: detect every person, keep the players, track them with stable ids. "
+        "Writes the run folder (masks/, overlay.mp4, frames.csv, run.json with track_ids) and detections.json.",
+    )
+    autolabel.add_argument("clip", help="video file, folder of JPEG frames, or DAVIS single-sequence folder")
+    autolabel.add_argument("--out", required=True, help="run folder to write")
+    autolabel.add_argument("--detector", default=None, help="detector name or local folder (default grounding-dino-tiny)")
+    autolabel.add_argument("--tracker", default="sam2.1-large", help="SAM2 model name or checkpoint (default sam2.1-large)")
+    autolabel.add_argument("--text", default="person.", help='what to detect (default "person.")')
+    autolabel.add_argument("--box-threshold", type=_fraction, default=0.35, help="detector box score threshold")
+    autolabel.add_argument("--text-threshold", type=_fraction, default=0.25, help="detector text score threshold")
+    autolabel.add_argument("--every", type=_positive, default=None,
+                           help="re-detect every N processed frames (default 5; with --detections: every listed frame)")
+    autolabel.add_argument("--detections", default=None, help="use these detections (JSON) instead of the detector")
+    autolabel.add_argument("--pitch", default="auto",
+                           help='pitch region: "auto" (dominant field colour), "off", or a JSON file {"pitch": [[x, y], ...]}')
+    autolabel.add_argument("--max-players", type=_positive, default=None, help="keep at most N players per detection")
+    autolabel.add_argument("--exclude", action="append", type=_point, default=[], metavar="X,Y",
+                           help="reject boxes containing this pixel (repeatable)")
+    autolabel.add_argument("--teams", action="store_true",
+                           help="cluster jersey colours and drop the officials' cluster")
+    autolabel.add_argument("--lost-frames", type=_positive, default=None,
+                           help="end a track no detection confirmed for N processed frames (default 15)")
+    autolabel.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    autolabel.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
+    autolabel.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
+    autolabel.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
+    autolabel.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
+    autolabel.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _autolabel_job(args: argparse.Namespace) -> "AutoLabelJob":
+    from dataclasses import replace
+
+    from playerseg.association import AssociationSettings
+    from playerseg.autolabel import AutoLabelJob, AutoLabelSettings
+    from playerseg.errors import UsageError
+    from playerseg.player_filter import FilterSettings, load_polygon
+
+    if args.detections and args.detector:
+        raise UsageError("Give either --detector or --detections, not both.")
+    player_filter = FilterSettings(exclusions=tuple(args.exclude), teams=args.teams)
+    if args.pitch == "off":
+        player_filter = replace(player_filter, pitch="off")
+    elif args.pitch != "auto":
+        player_filter = replace(player_filter, pitch="polygon", polygon=load_polygon(args.pitch))
+    if args.max_players is not None:
+        player_filter = replace(player_filter, max_count=args.max_players)
+    association = AssociationSettings()
+    if args.lost_frames is not None:
+        association = replace(association, lost_frames=args.lost_frames)
+    return AutoLabelJob(
+        clip=args.clip,
+        out=args.out,
+        tracker=args.tracker,
+        detector=args.detector,
+        detections=args.detections,
+        text=args.text,
+        box_threshold=args.box_threshold,
+        text_threshold=args.text_threshold,
+        settings=AutoLabelSettings(every=args.every, association=association, player_filter=player_filter),
+        start=args.start,
+        max_frames=args.max_frames,
+        stride=args.stride,
+        max_side=args.max_side,
+        device=args.device,
+    )
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
+def _point(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        x, y = (float(part) for part in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be X,Y in pixels, got {text}") from None
+    return x, y
 
 
 def _positive(text: str) -> int:
@@ -81,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_models()
         if args.command == "compare":
             return _compare(args, argv)
+        if args.command == "autolabel":
+            return _autolabel(args, argv)
         return _segment(args, argv)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
@@ -92,10 +184,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _list_models() -> int:
+    from playerseg.detector import DETECTORS
     from playerseg.registry import BUILTIN_MODELS
 
     for name, spec in BUILTIN_MODELS.items():
         print(f"{name:24s} {spec.description}")
+    for name, detector in DETECTORS.items():
+        print(f"{name:24s} detector: {detector.description}")
+    return 0
+
+
+def _autolabel(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    from playerseg.autolabel import run_autolabel
+
+    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
+    job = _autolabel_job(args)
+    with _ProgressBar("autolabel", args.quiet) as bar:
+        out, result = run_autolabel(job, command, bar.update)
+    report = result.autolabel
+    assert report is not None
+    facts = report.facts()
+    rejected = ", ".join(f"{count} {reason}" for reason, count in facts["rejected_by_reason"].items()) or "none"
+    timings = result.timings
+    print(f"detections: {facts['detections']} on {len(facts['detection_frames'])} frames, kept {facts['kept']}; "
+          f"rejected: {rejected}")
+    for cluster in facts["clusters"]:  # jersey colours of the last detection frame (--teams)
+        print(f"jersey cluster {cluster['index']}: {cluster['label']}, RGB {tuple(cluster['rgb'])}, "
+              f"{cluster['members']} players")
+    print(f"tracks: {facts['tracks']} (ids {report.track_ids}), suspected id switches: {report.suspected_id_switches}")
+    print(f"time: detection {timings['detection_s']:.2f} s, tracking {timings['tracking_s']:.2f} s")
+    for warning in result.warnings:
+        print(f"note: {warning}")
+    print(f"wrote {out} (masks/, overlay.mp4, frames.csv, run.json, detections.json)")
     return 0
 
 

@@ -38,6 +38,16 @@ from evaluation.report import write_report
 from evaluation.results import AccuracyResult, AgreementResult, ProfileResult, TemporalResult
 from evaluation.sequence import MaskSequence, SequenceError
 from evaluation.temporal import temporal_stability
+from playerseg.autolabel import (
+    DEFAULT_EVERY,
+    AutoLabeler,
+    AutoLabelSettings,
+    DetectorSource,
+    parse_autolabel_name,
+    relabel_to_clicked_objects,
+)
+from playerseg.detections import write_detections_json
+from playerseg.detector import GroundingDinoDetector, get_detector_spec, load_detector
 from playerseg.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
 from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection, selection_facts
 from playerseg.prompts import PromptError, PromptSet
@@ -104,6 +114,7 @@ class ModelPool:
         self._device = device
         self._cache = cache  # False: load per call (ZeroGPU keeps no GPU state between calls)
         self._models: dict[str, LoadedModel] = {}
+        self._detectors: dict[str, GroundingDinoDetector] = {}
         self._lock = threading.Lock()
 
     @property
@@ -123,6 +134,17 @@ class ModelPool:
                 model = load_video_model(name, self.device)
                 self._models[name] = model
             return model
+
+    def get_detector(self, name: str) -> GroundingDinoDetector:
+        """The loaded detector (detector.load_detector), cached like the SAM2 models."""
+        if not self._cache:
+            return load_detector(name, self.device)
+        with self._lock:
+            detector = self._detectors.get(name)
+            if detector is None:
+                detector = load_detector(name, self.device)
+                self._detectors[name] = detector
+            return detector
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,8 +174,12 @@ class ModelOutcome:
         if "random_weights" in self.facts:
             return bool(self.facts["random_weights"])
         try:  # a failed model: the registry still tells whether it is a random-weight one
+            autolabeler = parse_autolabel_name(self.name)
+            if autolabeler is not None:
+                detector, tracker = autolabeler
+                return get_detector_spec(detector).random_weights or get_spec(tracker).random_weights
             return get_spec(self.name).random_weights
-        except ModelUnavailableError:
+        except (ModelUnavailableError, ValueError):
             return False
 
     @property
@@ -382,12 +408,16 @@ def _run_model(
     out_of_memory = False
     try:
         notify(label, "load", 0, 1)
-        model = pool.get(name)
+        autolabeler = parse_autolabel_name(name)
+        model = pool.get(name if autolabeler is None else autolabeler[1])
+        detector = None if autolabeler is None else pool.get_detector(autolabeler[0])
         notify(label, "load", 1, 1)
-        result = PromptedTracking(model).run(
-            store, prompts, progress=lambda done, total: notify(label, "track", done, total)
-        )
-    except (MemoryError, RuntimeError) as error:  # RuntimeError covers ModelUnavailable, Tracking and OOM errors
+        track_progress = lambda done, total: notify(label, "track", done, total)  # noqa: E731
+        if detector is None:
+            result = PromptedTracking(model).run(store, prompts, progress=track_progress)
+        else:
+            result = _autolabel(model, detector, store, prompts, track_progress)
+    except (MemoryError, RuntimeError, ValueError) as error:  # RuntimeError covers ModelUnavailable, Tracking and OOM errors
         outcome.error = _failure_sentence(label, name, error)
         out_of_memory = isinstance(error, MemoryError) or _is_out_of_memory(error)
     if outcome.error is not None:
@@ -398,12 +428,30 @@ def _run_model(
     prompts.save(run_dir / "prompts.json")
     write_masks(result, run_dir / "masks")
     write_frames_csv(result.frame_stats, run_dir / "frames.csv")
+    if result.autolabel is not None:
+        write_detections_json(result.autolabel.records, run_dir / "detections.json")
     outcome.facts = run_facts(result, command)
     (run_dir / "run.json").write_text(json.dumps(outcome.facts, indent=2))
     outcome.run_dir = run_dir
     outcome.result = result
     outcome.profile = replace(result.profile(), name=outcome.display_name)
     return outcome, list(model.warnings)
+
+
+def _autolabel(
+    model: LoadedModel,
+    detector: GroundingDinoDetector,
+    store: FrameStore,
+    prompts: PromptSet,
+    progress: Callable[[int, int], None],
+) -> RunResult:
+    """The auto-labeler on the same frames; its tracks of the clicked players take the clicked ids."""
+    source = DetectorSource(detector, every=DEFAULT_EVERY)
+    result = AutoLabeler(model, source, AutoLabelSettings()).run(store, progress)
+    mapped, _ = map_prompts_to_selection(prompts, store)
+    assert result.autolabel is not None
+    result.autolabel.object_of_track = relabel_to_clicked_objects(result, mapped)
+    return result
 
 
 def _failure_sentence(label: str, name: str, error: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Pipelines that turn a clip (+ prompts) into a RunResult: masks per object per frame, with per-frame costs.
 
 PromptedTracking: the user's clicks -> SAM2 tracks every clicked object through the selected frames.
+AutoLabeler (playerseg.autolabel): a detector finds the players, SAM2 tracks them with stable ids.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.results import ProfileResult
+from playerseg.detections import AutoLabelReport
 from playerseg.masks import MaskTrack
 from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
@@ -34,6 +36,8 @@ class FrameStats:
     peak_memory_mb: float = 0.0
     passes: int = 0
     visible_objects: int = 0
+    detect_ms: float = 0.0  # auto-labeler: detection, filtering and association (included in latency_ms)
+    prompt_frame: bool = False  # reported apart from the per-frame latency distribution (it takes the cold start)
 
     def add(self, result: FrameResult) -> None:
         self.latency_ms += result.latency_ms
@@ -58,6 +62,7 @@ class RunResult:
     object_ids: list[int]
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    autolabel: AutoLabelReport | None = None  # detections, tracks and id events of an auto-labelling run
 
     def profile(self) -> ProfileResult:
         """Per-frame latency and memory as `evaluation` summarises them (passes through a frame summed)."""
@@ -70,7 +75,7 @@ class RunResult:
             frames=np.array([s.source_frame for s in stats], dtype=np.int64),
             latency_ms=np.array([s.latency_ms for s in stats], dtype=np.float64),
             memory_mb=np.array([s.memory_mb for s in stats], dtype=np.float64),
-            is_prompt=np.array([s.prompt_ms > 0 for s in stats], dtype=bool),
+            is_prompt=np.array([s.prompt_frame for s in stats], dtype=bool),
             is_warmup=np.zeros(len(stats), dtype=bool),  # the prompt frame, reported apart, takes the cold start
             peak_memory_mb=max((s.peak_memory_mb for s in stats), default=0.0),
         )
@@ -176,6 +181,7 @@ def _record(result: FrameResult, masks: MaskTrack, stats: list[FrameStats]) -> N
     for object_id, mask in result.masks.items():
         masks.set(result.frame, object_id, mask)
     stats[result.frame].add(result)
+    stats[result.frame].prompt_frame = stats[result.frame].prompt_ms > 0
 
 
 def selection_facts(store: FrameStore) -> dict[str, Any]:

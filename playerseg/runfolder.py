@@ -1,4 +1,5 @@
-"""The run folder (DESIGN.md section 2): masks/00000.png..., overlay.mp4, frames.csv, run.json.
+"""The run folder (DESIGN.md section 2): masks/00000.png..., overlay.mp4, frames.csv, run.json
+(+ detections.json, and "track_ids" in run.json, for an auto-labelling run).
 
 Masks are written at the clip's own size and named by the clip's frame number, so they line up with ground truth
 in the DAVIS layout; the overlay video shows the processed frames (possibly downscaled) at the processed rate.
@@ -19,6 +20,7 @@ import cv2
 import numpy as np
 
 from evaluation.results import latency_summary_dict
+from playerseg.detections import write_detections_json
 from playerseg.masks import write_palette_png
 from playerseg.overlay import draw_overlay, with_caption
 from playerseg.pipelines import FrameStats, RunResult
@@ -31,6 +33,8 @@ FRAME_COLUMNS = [
     "latency_ms",
     "decode_ms",
     "prompt_ms",
+    "detect_ms",
+    "prompt_frame",
     "memory_mb",
     "peak_memory_mb",
     "passes",
@@ -56,6 +60,8 @@ def write_run_folder(
     write_masks(result, out / "masks")
     write_overlay(result, store, out / "overlay.mp4", progress)
     write_frames_csv(result.frame_stats, out / "frames.csv")
+    if result.autolabel is not None:
+        write_detections_json(result.autolabel.records, out / "detections.json")
     (out / "run.json").write_text(json.dumps(run_facts(result, command), indent=2))
     return out
 
@@ -91,6 +97,8 @@ def write_frames_csv(stats: list[FrameStats], path: Path) -> None:
                     "latency_ms": round(row.latency_ms, 3),
                     "decode_ms": round(row.decode_ms, 3),
                     "prompt_ms": round(row.prompt_ms, 3),
+                    "detect_ms": round(row.detect_ms, 3),
+                    "prompt_frame": int(row.prompt_frame),
                     "memory_mb": round(row.memory_mb, 2),
                     "peak_memory_mb": round(row.peak_memory_mb, 2),
                     "passes": row.passes,
@@ -110,6 +118,10 @@ def run_facts(result: RunResult, command: str = "") -> dict[str, Any]:
     """run.json: model and checkpoint, device, sizes, timings and warnings."""
     peak = max((s.peak_memory_mb for s in result.frame_stats), default=0.0)
     on_cuda = str(result.model.get("device", "")).startswith("cuda")
+    autolabel = {} if result.autolabel is None else {
+        "track_ids": result.autolabel.track_ids,
+        "autolabel": result.autolabel.facts(),
+    }
     return {
         **result.model,
         "clip": asdict(result.clip),
@@ -124,6 +136,7 @@ def run_facts(result: RunResult, command: str = "") -> dict[str, Any]:
         },
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
         "warnings": result.warnings,
+        **autolabel,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
         "command": command,

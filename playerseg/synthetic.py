@@ -7,7 +7,8 @@ the grass), a referee in a colour of its own, and staff near the touchline. Figu
 legs with a running cycle and swinging arms; their size grows with depth (lower on screen = nearer = larger) and
 they are drawn far to near, so nearer figures hide farther ones. The camera pans slowly (pitch, stripes, board and
 crowd shift) and players cross each other on purpose (players 1 and 3, in the same green kit, meet mid-clip; with
-two players 1 and 2, with one player 1 and the referee).
+two players 1 and 2, with one player 1 and the referee). With `entering` E, the last E players start outside the
+view and run in from the right a few frames into the clip (a player entering after frame 0).
 
 What is exact: every figure is painted first into an integer layer (OpenCV polygons, circles and thick lines with
 LINE_8, no anti-aliasing); colours are then looked up from that layer, so Annotations (players 1..K, 0 elsewhere;
@@ -21,7 +22,7 @@ hand-annotated footage; colours may bleed up to 2-3 px past it. The tiny spectat
 background, only the larger standing fans are "crowd" figures in meta.json.
 
     python -m playerseg.synthetic OUT [--sequences N] [--frames F] [--players K] [--width W] [--height H]
-                                      [--fps R] [--seed S]
+                                      [--fps R] [--seed S] [--entering E]
 
 writes OUT/JPEGImages/<seq>/00000.jpg..., OUT/Annotations/<seq>/00000.png..., OUT/videos/<seq>.mp4,
 OUT/prompts/<seq>.json (one positive click per player on the first frame where it is visible) and OUT/meta.json.
@@ -211,8 +212,11 @@ def _crossing_paths(
     return far_x, far_y, near_x, near_y
 
 
-def _make_figures(rng: np.random.Generator, players: int, pan: np.ndarray, layout: _Layout) -> list[_Figure]:
-    """Players 1..K (odd ids green team), one referee, staff by the touchline and fans in the crowd band."""
+def _make_figures(
+    rng: np.random.Generator, players: int, pan: np.ndarray, layout: _Layout, entering: int = 0
+) -> list[_Figure]:
+    """Players 1..K (odd ids green team), one referee, staff by the touchline and fans in the crowd band.
+    The last `entering` players start outside the view and run in from the right."""
     frames = pan.size
     w, h = layout.width, layout.height
     skins = [SKINS[i] for i in rng.integers(0, len(SKINS), players + N_STAFF + N_CROWD_FIGURES + 1)]
@@ -234,6 +238,8 @@ def _make_figures(rng: np.random.Generator, players: int, pan: np.ndarray, layou
     far_x, far_y, near_x, near_y = _crossing_paths(rng, pan, layout)
     paths[first, :, 0], paths[first, :, 1] = far_x, far_y
     paths[second, :, 0], paths[second, :, 1] = near_x, near_y
+    for i in range(players - entering, players):
+        paths[i, :, 0] = _entering_x(pan, layout.width, i - (players - entering))
 
     figures = []
     for i in range(players):
@@ -247,6 +253,13 @@ def _make_figures(rng: np.random.Generator, players: int, pan: np.ndarray, layou
     figures.extend(_staff(rng, pan, layout, skins[players + 1 :]))
     figures.extend(_fans(rng, pan, layout, skins[players + 1 + N_STAFF :]))
     return figures
+
+
+def _entering_x(pan: np.ndarray, width: int, order: int) -> np.ndarray:
+    """World x of a player who starts just beyond the right edge and jogs in at a player's top speed (1.2% of the
+    view per frame: in view after ~3 frames, later entrants ~4 frames apart), stopping at 80% of the view."""
+    t = np.arange(pan.size)
+    return pan + np.maximum(0.8 * width, (1.06 + 0.05 * order) * width - 0.012 * width * t)
 
 
 def _staff(rng: np.random.Generator, pan: np.ndarray, layout: _Layout, skins: list) -> list[_Figure]:
@@ -637,10 +650,17 @@ def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
 
 
 def _generate_sequence(
-    out: Path, name: str, rng: np.random.Generator, frames: int, players: int, layout: _Layout, fps: float
+    out: Path,
+    name: str,
+    rng: np.random.Generator,
+    frames: int,
+    players: int,
+    layout: _Layout,
+    fps: float,
+    entering: int = 0,
 ) -> dict[str, Any]:
     pans = _camera_pan(rng, frames, layout.width)
-    figures = _make_figures(rng, players, pans, layout)
+    figures = _make_figures(rng, players, pans, layout, entering)
     backdrop = _make_backdrop(rng, pans, layout)
     jpeg_dir = _fresh_folder(out / "JPEGImages" / name)
     label_dir = _fresh_folder(out / "Annotations" / name)
@@ -697,6 +717,7 @@ def generate_dataset(
     height: int = 360,
     fps: float = 24.0,
     seed: int = 0,
+    entering: int = 0,
 ) -> dict[str, Any]:
     """Write sequences seq000, seq001... in the DAVIS layout under out_dir (see the module docstring).
 
@@ -704,6 +725,12 @@ def generate_dataset(
     [{"frame": t, "figures": [{"object_id": id or None, "role": ..., "box": [x0, y0, x1, y1]}]}]}}}.
     """
     _check_arguments(sequences, frames, players, width, height, fps, seed)
+    crossing = 3 if players >= 3 else players  # players 1..3 keep their paths (the deliberate crossing)
+    if isinstance(entering, bool) or not isinstance(entering, (int, np.integer)) or not 0 <= entering <= players - crossing:
+        raise SyntheticError(
+            f"entering must be a whole number from 0 to {max(players - crossing, 0)} (players minus the first "
+            f"{crossing}, who cross each other), got {entering!r}."
+        )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SyntheticError(f"Cannot write a dataset to {out}: it is a file, not a folder.")
@@ -714,7 +741,9 @@ def generate_dataset(
     for index in range(sequences):
         name = f"seq{index:03d}"
         rng = np.random.default_rng([int(seed), index])  # each sequence on its own stream: adding one changes none
-        meta["sequences"][name] = _generate_sequence(out, name, rng, int(frames), int(players), layout, float(fps))
+        meta["sequences"][name] = _generate_sequence(
+            out, name, rng, int(frames), int(players), layout, float(fps), int(entering)
+        )
     (out / "meta.json").write_text(_meta_json(meta), encoding="utf-8")
     return meta
 
@@ -736,6 +765,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--height", type=int, default=360, help="frame height in pixels")
     parser.add_argument("--fps", type=float, default=24.0, help="frame rate of the videos")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
+    parser.add_argument("--entering", type=int, default=0, help="how many of the players run into view after the start")
     return parser
 
 
@@ -744,7 +774,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         generate_dataset(
-            args.out, args.sequences, args.frames, args.players, args.width, args.height, args.fps, args.seed
+            args.out, args.sequences, args.frames, args.players, args.width, args.height, args.fps, args.seed,
+            args.entering,
         )
     except SyntheticError as error:
         parser.error(str(error))  # exits 2 with the message on stderr

@@ -9,6 +9,11 @@ Every object is tracked forward from its first prompted frame to the end of the 
 the first frame when its first prompt sits on a later frame. Prompts on later frames of an object condition the
 track too (SAM2's multi-frame conditioning), which is how a later click corrects the track. sam2's
 `inference_state` dict never leaves this module; frames are read lazily from a frame source, one at a time.
+
+Streaming (the auto-labeler): `step(frame)` processes one frame forward for every live object; between steps new
+objects may be added on the frame about to be processed (they join the LIVE state: the other objects keep their
+memory) and objects may be ended (`end_object`: no more model calls for them, their per-frame memories are freed).
+A tracker either runs `track()` once or is stepped; not both.
 """
 
 from __future__ import annotations
@@ -145,6 +150,10 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self._first_prompt_frame: dict[int, int] = {}
         self._prompt_ms: dict[int, float] = {}  # prompt work per frame, reported with that frame's result
         self._tracked = False
+        self._streaming = False
+        self._next_frame = 0  # streaming: frames before this one were processed
+        self._ended: set[int] = set()
+        self._unencoded_prompts = False  # prompts whose masks are not in memory yet (encoded before the next step)
 
     def _new_state(self) -> dict[str, Any]:
         return new_inference_state(self._feed, self.frames.height, self.frames.width, self.model.device)
@@ -159,6 +168,11 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
     @property
     def object_ids(self) -> list[int]:
         return sorted(self._first_prompt_frame)
+
+    @property
+    def live_object_ids(self) -> list[int]:
+        """Objects prompted and not ended (streaming)."""
+        return [obj for obj in self.object_ids if obj not in self._ended]
 
     def _autocast(self) -> AbstractContextManager[Any]:
         import torch
@@ -178,6 +192,12 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
 
         if self._tracked:
             raise TrackingError("Prompts must be added before tracking starts; start a new tracker to re-run.")
+        if self._streaming and prompt.frame < self._next_frame:
+            raise TrackingError(
+                f"Frame {prompt.frame} was already processed; a prompt can only go on frame {self._next_frame} or later."
+            )
+        if prompt.object_id in self._ended:
+            raise TrackingError(f"Object {prompt.object_id} was ended; give a new object a new id.")
         if not 0 <= prompt.frame < len(self.frames):
             raise PromptError(
                 f"Prompt for object {prompt.object_id} is on frame {prompt.frame}, outside the clip's "
@@ -192,6 +212,7 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
                 self._state, prompt.frame, prompt.object_id, points=points, labels=labels, box=box
             )
         self._add_prompt_time(prompt.frame, started)
+        self._unencoded_prompts = True
         first = self._first_prompt_frame.get(prompt.object_id, prompt.frame)
         self._first_prompt_frame[prompt.object_id] = min(first, prompt.frame)
 
@@ -201,7 +222,7 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
 
         if not self._first_prompt_frame:
             raise TrackingError("No prompts were given: click at least one object before tracking.")
-        if self._tracked:
+        if self._tracked or self._streaming:
             raise TrackingError("This tracker has already run; start a new tracker to re-run.")
         self._tracked = True
         self.profiler.start()
@@ -220,6 +241,40 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
             objects = [obj for obj, first in first_frames.items() if first > frame]
             yield self._step(frame, objects, reverse=True)
 
+    def step(self, frame: int) -> FrameResult:
+        """Streaming, forward only: process `frame` for every live object whose first prompt is on or before it.
+        Frames must increase from call to call (skipping frames is allowed); with no live object the result is empty."""
+        import torch
+
+        if self._tracked:
+            raise TrackingError("This tracker ran track(); start a new tracker to stream frames.")
+        if not self._next_frame <= frame < len(self.frames):
+            raise TrackingError(
+                f"Cannot process frame {frame}: the next frame must be from {self._next_frame} to {len(self.frames) - 1}."
+            )
+        if not self._streaming:
+            self._streaming = True
+            self.profiler.start()
+        if self._unencoded_prompts:
+            self.profiler.synchronize()
+            started = time.perf_counter()
+            with torch.inference_mode(), self._autocast():
+                # moves the new prompts' outputs into memory (encodes their masks); the other objects are untouched
+                self._predictor.propagate_in_video_preflight(self._state)
+            self._add_prompt_time(frame, started)
+            self._unencoded_prompts = False
+        self._next_frame = frame + 1
+        objects = [obj for obj in self.live_object_ids if self._first_prompt_frame[obj] <= frame]
+        return self._step(frame, objects, reverse=False)
+
+    def end_object(self, object_id: int) -> None:
+        """Streaming: stop tracking an object; its per-frame memories are dropped (its prompts stay)."""
+        if object_id not in self._first_prompt_frame:
+            raise TrackingError(f"Object {object_id} is not tracked.")
+        self._ended.add(object_id)
+        obj_idx = self._state["obj_id_to_idx"][object_id]
+        self._state["output_dict_per_obj"][obj_idx]["non_cond_frame_outputs"].clear()
+
     def _add_prompt_time(self, frame: int, started: float) -> None:
         self.profiler.synchronize()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
@@ -234,7 +289,7 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         with torch.inference_mode(), self._autocast():
             logits = [self._object_logits(frame, obj, reverse) for obj in object_ids]
             scores = [self._object_score(frame, obj) for obj in object_ids]
-            masks = self._video_res_masks(torch.cat(logits, dim=0))
+            masks = self._video_res_masks(torch.cat(logits, dim=0)) if logits else []
         self.profiler.synchronize()
         prompt_ms = self._prompt_ms.pop(frame, 0.0)  # counted once, with the first pass through the frame
         latency_ms = (time.perf_counter() - started) * 1000.0 + prompt_ms

@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from playerseg.autolabel import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.registry import BUILTIN_MODELS
 
-# Zero-shot SAM2 sizes, largest first: the auto-labeler's segmenter is sam2.1-large, so it is the reference model.
-DEFAULT_MODELS = ("sam2.1-large", "sam2.1-base-plus", "sam2.1-small", "sam2.1-tiny")
+# The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
+# sizes, largest first.
+DEFAULT_MODELS = (DEFAULT_AUTOLABELER, "sam2.1-large", "sam2.1-base-plus", "sam2.1-small", "sam2.1-tiny")
 DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short enough for one GPU call
 DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
 DEFAULT_EXAMPLE_FRAMES = 24
@@ -59,14 +61,15 @@ class AppConfig:
 
     @property
     def finetuned(self) -> tuple[str, ...]:
-        """Entries that are checkpoints rather than built-in names: the user's finetuned models."""
-        return tuple(m for m in self.models if m not in BUILTIN_MODELS)
+        """Entries that are checkpoints rather than built-in names or auto-labelers: the user's finetuned models."""
+        return tuple(m for m in self.models if m not in BUILTIN_MODELS and not m.startswith(AUTOLABEL_PREFIX))
 
     def default_pair(self) -> tuple[str, str]:
-        """Model A: zero-shot sam2.1-large when offered; model B: the finetuned model when one is configured,
-        else sam2.1-small; otherwise the first two entries."""
+        """Model A: the auto-labeler when offered, else zero-shot sam2.1-large; model B: the finetuned model when
+        one is configured, else sam2.1-small; otherwise the first two entries."""
         models = list(self.models)
-        model_a = "sam2.1-large" if "sam2.1-large" in models else models[0]
+        autolabelers = [m for m in models if m.startswith(AUTOLABEL_PREFIX)]
+        model_a = autolabelers[0] if autolabelers else "sam2.1-large" if "sam2.1-large" in models else models[0]
         others = [m for m in models if m != model_a] or [model_a]
         if self.finetuned and self.finetuned[0] != model_a:
             return model_a, self.finetuned[0]

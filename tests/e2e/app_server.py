@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEST_MODELS = "test-sam2.1-tiny-128,test-sam2.1-tiny-256,sam2.1-large"
+# the auto-labeler last: model A's default, so the example test runs it in the browser too
+TEST_MODELS = "test-sam2.1-tiny-128,test-sam2.1-tiny-256,sam2.1-large,autolabel:test-gdino-tiny+test-sam2.1-tiny-128"
 
 
 def free_port() -> int:

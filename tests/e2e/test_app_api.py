@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+AUTOLABELER = "autolabel:test-gdino-tiny+test-sam2.1-tiny-128"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,25 @@ def test_compare_returns_two_playable_videos_and_a_summary(client: Client, small
         assert 0.0 <= model["flicker"]["consecutive_iou"] <= 1.0
         assert model["accuracy"] is None  # no ground truth sent
     json.dumps(summary)
+
+
+def test_the_autolabeler_is_a_model_of_the_comparison(client: Client, small_clip: Path) -> None:
+    video_a, video_b, summary = client.predict(
+        video=handle_file(str(small_clip / "videos" / "seq000.mp4")),
+        prompts=(small_clip / "prompts" / "seq000.json").read_text(),
+        model_a=AUTOLABELER,
+        model_b="test-sam2.1-tiny-128",
+        api_name="/compare",
+    )
+    model = summary["models"]["A"]
+    assert model["ok"], model["error"]
+    assert model["name"] == AUTOLABELER and model["random_weights"]
+    assert _h264(video_a) == (10, 320, 180) and _h264(video_b) == (10, 320, 180)
+    run = Path(summary["files"]["A"])
+    facts = json.loads((run / "run.json").read_text())
+    assert facts["pipeline"] == "autolabel" and facts["autolabel"]["detection_frames"] == [0, 5]
+    assert isinstance(json.loads((run / "detections.json").read_text()), list)
+    assert any("random weights" in notice.lower() for notice in summary["notices"])
 
 
 def test_compare_scores_against_ground_truth(client: Client, small_clip: Path, tmp_path: Path) -> None:

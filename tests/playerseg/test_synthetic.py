@@ -289,6 +289,22 @@ def test_ten_players(tmp_path: Path) -> None:
         assert labels[prompt.frame][int(point.y), int(point.x)] == prompt.object_id
 
 
+def test_entering_players_appear_after_the_first_frame(tmp_path: Path) -> None:
+    kwargs = dict(frames=16, players=5, width=320, height=180, seed=3)
+    meta = generate_dataset(tmp_path / "in", entering=2, **kwargs)["sequences"]["seq000"]["frames"]
+    plain = generate_dataset(tmp_path / "plain", **kwargs)["sequences"]["seq000"]["frames"]
+    first_seen = {
+        player: min(f["frame"] for f in meta for g in f["figures"] if g["object_id"] == player) for player in range(1, 6)
+    }
+    assert first_seen[1] == first_seen[2] == first_seen[3] == 0
+    assert 0 < first_seen[4] < first_seen[5] < 16, "players 4 and 5 run in, one after the other"
+    prompts = {p.object_id: p.frame for p in PromptSet.load(tmp_path / "in" / "prompts" / "seq000.json").prompts}
+    assert prompts[4] == first_seen[4] and prompts[5] == first_seen[5]
+    assert all({1, 2, 3} <= {g["object_id"] for g in f["figures"]} for f in plain + meta)
+    with pytest.raises(SyntheticError, match="entering"):
+        generate_dataset(tmp_path / "bad", entering=3, **kwargs)
+
+
 def test_rerun_with_fewer_frames_leaves_no_stale_frames(tmp_path: Path) -> None:
     generate_dataset(tmp_path, frames=6, width=96, height=64)
     generate_dataset(tmp_path, frames=4, width=96, height=64)

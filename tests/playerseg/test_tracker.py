@@ -127,3 +127,62 @@ def test_prompt_outside_the_clip_and_no_prompt_are_clear_errors(model: LoadedMod
             tracker.add_prompt(Prompt.from_click(12, 1, 20, 30))
         with pytest.raises(TrackingError, match="No prompts"):
             next(tracker.track())
+
+
+def stream(model: LoadedModel, prompts_at: dict[int, list[Prompt]], end_at: dict[int, int] | None = None) -> list[FrameResult]:
+    """Step through the clip, adding `prompts_at[f]` before frame f and ending `end_at[f]` after it."""
+    results = []
+    with Sam2VideoTracker(model, MovingSquareClip()) as tracker:
+        for frame in range(FRAMES):
+            for prompt in prompts_at.get(frame, []):
+                tracker.add_prompt(prompt)
+            results.append(tracker.step(frame))
+            if end_at and frame in end_at:
+                tracker.end_object(end_at[frame])
+    return results
+
+
+def test_streaming_steps_give_the_same_masks_as_a_forward_track(model: LoadedModel) -> None:
+    prompts = [Prompt.from_click(0, 1, 20, 30), Prompt.from_box(0, 2, 60, 40, 95, 63)]
+    tracked = run(model, prompts)
+    streamed = stream(model, {0: prompts})
+    for a, b in zip(tracked, streamed, strict=True):
+        assert a.frame == b.frame and set(a.masks) == set(b.masks) == {1, 2}
+        for obj in (1, 2):
+            assert np.array_equal(a.masks[obj], b.masks[obj])
+    assert streamed[0].prompt_ms > 0 and all(r.prompt_ms == 0 for r in streamed[1:])
+
+
+def test_object_added_to_the_live_state_leaves_the_others_memory_alone(model: LoadedModel) -> None:
+    first = Prompt.from_click(0, 1, 20, 30)
+    alone = stream(model, {0: [first]})
+    joined = stream(model, {0: [first], 5: [Prompt.from_click(5, 2, 50, 30)]})
+    assert [sorted(r.masks) for r in joined] == [[1]] * 5 + [[1, 2]] * 5, "object 2 is tracked from frame 5 only"
+    assert joined[5].prompt_ms > 0, "the new object's prompt work is reported on its frame"
+    for before, after in zip(alone, joined, strict=True):
+        # object 1 was not reset: where object 2 does not take a pixel, object 1's mask is exactly what it was
+        took = after.masks.get(2, np.zeros_like(after.masks[1]))
+        assert np.array_equal(before.masks[1] & ~took, after.masks[1])
+
+
+def test_ended_object_is_no_longer_tracked(model: LoadedModel) -> None:
+    prompts = [Prompt.from_click(0, 1, 20, 30), Prompt.from_click(0, 2, 80, 55)]
+    results = stream(model, {0: prompts}, end_at={3: 2})
+    assert [sorted(r.masks) for r in results] == [[1, 2]] * 4 + [[1]] * 6
+
+
+def test_streaming_refuses_past_frames_and_mixing_with_track(model: LoadedModel) -> None:
+    with Sam2VideoTracker(model, MovingSquareClip()) as tracker:
+        tracker.add_prompt(Prompt.from_click(0, 1, 20, 30))
+        tracker.step(0)
+        tracker.step(2)  # skipping frames is allowed
+        with pytest.raises(TrackingError, match="already processed"):
+            tracker.add_prompt(Prompt.from_click(1, 2, 20, 30))
+        with pytest.raises(TrackingError, match="next frame"):
+            tracker.step(2)
+        with pytest.raises(TrackingError, match="already run"):
+            next(tracker.track())
+        tracker.end_object(1)
+        with pytest.raises(TrackingError, match="was ended"):
+            tracker.add_prompt(Prompt.from_click(4, 1, 20, 30))
+        assert tracker.step(3).masks == {}, "no live object: an empty result, not an error"
