@@ -11,6 +11,10 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playerseg.autolabel import AutoLabelJob
 
 EXIT_USER_ERROR = 2
 
@@ -27,12 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--model", required=True, help="model name (see --list-models) or local checkpoint path")
     segment.add_argument("--prompts", required=True, help="prompts JSON (clip frame numbers and pixels)")
     segment.add_argument("--out", required=True, help="run folder to write")
-    segment.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    segment.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
-    segment.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
-    segment.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
-    segment.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
-    segment.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_run_options(segment)
     _add_compare_parser(commands)
     _add_autolabel_parser(commands)
     commands.add_parser("models", help="list the built-in model and detector names")
@@ -52,12 +51,7 @@ def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--model-b", required=True, help="model B: a model name or local checkpoint path")
     compare.add_argument("--out", required=True, help="folder to write")
     compare.add_argument("--gt", default=None, help="ground truth: .zip of mask PNGs or COCO-RLE .json")
-    compare.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    compare.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
-    compare.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
-    compare.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
-    compare.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
-    compare.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_run_options(compare)
 
 
 def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
@@ -86,15 +80,10 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
                            help="cluster jersey colours and drop the officials' cluster")
     autolabel.add_argument("--lost-frames", type=_positive, default=None,
                            help="end a track no detection confirmed for N processed frames (default 15)")
-    autolabel.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    autolabel.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
-    autolabel.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
-    autolabel.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
-    autolabel.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
-    autolabel.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_run_options(autolabel)
 
 
-def _autolabel_job(args: argparse.Namespace) -> "AutoLabelJob":
+def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
     from dataclasses import replace
 
     from playerseg.association import AssociationSettings
@@ -130,6 +119,16 @@ def _autolabel_job(args: argparse.Namespace) -> "AutoLabelJob":
         max_side=args.max_side,
         device=args.device,
     )
+
+
+def _add_run_options(command: argparse.ArgumentParser) -> None:
+    """Device, frame selection and progress options shared by segment, compare and autolabel."""
+    command.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    command.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
+    command.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
+    command.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
+    command.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _fraction(text: str) -> float:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from playerseg.registry import RANDOM_WEIGHTS, TEST_MODEL_SEED, ModelUnavailableError, default_device
+from playerseg.registry import RANDOM_WEIGHTS, TEST_MODEL_SEED, ModelUnavailableError, check_device, default_device
 
 DEFAULT_TEXT = "person."
 DETECTOR_RANDOM_WEIGHTS_LABEL = "random weights (test-size detector: its boxes mean nothing)"
@@ -356,7 +356,7 @@ def load_detector(name_or_path: str, device: str | None = None) -> GroundingDino
     eval mode."""
     spec = get_detector_spec(name_or_path)
     device = device or default_device()
-    _check_device(device)
+    check_device(device)
     if spec.path is not None:
         model, processor = _load_folder(spec)
     elif spec.random_weights:
@@ -366,15 +366,6 @@ def load_detector(name_or_path: str, device: str | None = None) -> GroundingDino
     model.to(device)
     model.eval()
     return GroundingDinoDetector(spec=spec, model=model, processor=processor, device=device)
-
-
-def _check_device(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DetectorUnavailableError(f"Device {device} was asked for, but no CUDA GPU is available here: use cpu.")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise DetectorUnavailableError(f"Unsupported device '{device}': use cpu or cuda.")
 
 
 def _load_folder(spec: DetectorSpec) -> tuple[Any, Any]:

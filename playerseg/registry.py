@@ -256,7 +256,7 @@ def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -
     """Build the SAM2 video predictor for a model name / path / spec on a device (default: cuda if available)."""
     spec = get_spec(name_or_spec) if isinstance(name_or_spec, str) else name_or_spec
     device = device or default_device()
-    _check_device(device)
+    check_device(device)
     checkpoint = resolve_checkpoint(spec)  # before building: a missing file should fail fast
     warnings: list[str] = []
     predictor = _build_predictor(spec, device, warnings)
@@ -279,7 +279,8 @@ def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -
     )
 
 
-def _check_device(device: str) -> None:
+def check_device(device: str) -> None:
+    """Raise ModelUnavailableError (one sentence) for a device this machine cannot run on."""
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():

@@ -118,7 +118,7 @@ def test_offline_hub_name_fails_with_one_sentence(monkeypatch: pytest.MonkeyPatc
 
 
 def test_unsupported_device_is_refused() -> None:
-    with pytest.raises(DetectorUnavailableError, match="Unsupported device 'tpu'"):
+    with pytest.raises(ModelUnavailableError, match="Unsupported device 'tpu'"):
         load_detector(TEST_NAME, device="tpu")
 
 
