@@ -52,10 +52,12 @@ from playerseg.overlay import disagreement_frame, draw_overlay, side_by_side, wi
 from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection, selection_facts
 from playerseg.prompts import PromptError, PromptSet
 from playerseg.registry import (
+    FINETUNED_FROM_RANDOM_LABEL,
     RANDOM_WEIGHTS_LABEL,
     LoadedModel,
     ModelUnavailableError,
     default_device,
+    display_name,
     get_spec,
     load_video_model,
 )
@@ -189,7 +191,7 @@ class ModelOutcome:
     @property
     def display_name(self) -> str:
         """Names A and B apart even when both are the same model; the evaluation results carry this name."""
-        return f"{self.label}: {self.name}" + (" (random weights)" if self.random_weights else "")
+        return f"{self.label}: {display_name(self.name)}" + (" (random weights)" if self.random_weights else "")
 
 
 @dataclass
@@ -495,7 +497,10 @@ def _model_notices(outcomes: list[ModelOutcome], warnings: dict[str, list[str]])
         for o in outcomes
         if o.ok and o.random_weights
     ]
-    per_model = {label: [w for w in found if RANDOM_WEIGHTS_LABEL not in w] for label, found in warnings.items()}
+    per_model = {
+        label: [w for w in found if RANDOM_WEIGHTS_LABEL not in w and FINETUNED_FROM_RANDOM_LABEL not in w]
+        for label, found in warnings.items()
+    }
     shared = [w for w in per_model.get("A", []) if w in per_model.get("B", [])]
     notices += shared
     for outcome in outcomes:

@@ -18,6 +18,7 @@ from typing import Any
 
 RANDOM_WEIGHTS = "random"
 RANDOM_WEIGHTS_LABEL = "random weights (test-size model: its masks mean nothing)"
+FINETUNED_FROM_RANDOM_LABEL = "finetuned from random weights (test-size model: its masks mean nothing on real footage)"
 
 # sam2 hydra config names, keyed by the size word used in model names.
 SAM2_CONFIGS: dict[str, str] = {
@@ -47,6 +48,7 @@ _SIZE_HINTS: list[tuple[str, str]] = [
 ]
 TEST_MODEL_SEED = 20240801
 CHECKPOINT_FILE_NAMES = ("checkpoint.pt", "model.pt")
+FINETUNED_PREFIX = "finetuned: "
 
 
 class ModelUnavailableError(RuntimeError):
@@ -67,10 +69,18 @@ class ModelSpec:
     seed: int | None = None  # random-weight models only
     description: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # e.g. a finetuned model's model.json
+    random_base: bool = False  # a local checkpoint finetuned from a random-weight test model
 
     @property
     def random_weights(self) -> bool:
-        return self.source == RANDOM_WEIGHTS
+        """True when what the model outputs means nothing on real footage: random weights, or trained from them."""
+        return self.source == RANDOM_WEIGHTS or self.random_base
+
+    @property
+    def weights_label(self) -> str:
+        if self.random_base:
+            return FINETUNED_FROM_RANDOM_LABEL
+        return RANDOM_WEIGHTS_LABEL if self.random_weights else "trained"
 
 
 def _hub_spec(size: str) -> ModelSpec:
@@ -120,6 +130,29 @@ def get_spec(name_or_path: str) -> ModelSpec:
     )
 
 
+def display_name(name_or_path: str) -> str:
+    """How a model is named to users: registry names as they are, a finetuned folder as "finetuned: <name>",
+    another local checkpoint by its name; anything unresolvable as given."""
+    if name_or_path in BUILTIN_MODELS:
+        return name_or_path
+    try:
+        spec = get_spec(name_or_path)
+    except ModelUnavailableError:
+        return name_or_path
+    return f"{FINETUNED_PREFIX}{spec.name}" if spec.facts.get("base") else spec.name
+
+
+def finetuned_folders(models_dir: str | Path) -> list[Path]:
+    """Folders directly under `models_dir` holding a finetuned model (model.json beside checkpoint.pt), by name."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        return []
+    return sorted(
+        folder for folder in root.iterdir()
+        if folder.is_dir() and (folder / "model.json").is_file() and (folder / CHECKPOINT_FILE_NAMES[0]).is_file()
+    )
+
+
 def _local_spec(path: Path) -> ModelSpec:
     checkpoint = _find_checkpoint(path)
     facts = _read_model_json(checkpoint.parent / "model.json")
@@ -129,16 +162,22 @@ def _local_spec(path: Path) -> ModelSpec:
             f"Cannot tell which SAM2 architecture {checkpoint} is: put a model.json with a \"config\" "
             f"(e.g. {SAM2_CONFIGS['small']}) beside it, or name the file like sam2.1_hiera_small.pt."
         )
-    image_size = int(facts.get("image_size", 1024))
+    base = BUILTIN_MODELS.get(str(facts.get("base")))
+    image_size = int(facts.get("image_size") or (base.image_size if base else 1024))
     name = facts.get("name") or (path.name if path.is_dir() else checkpoint.stem)
+    random_base = bool(facts.get("random_base", base.random_weights if base else False))
+    description = f"local checkpoint {checkpoint}"
+    if facts.get("base"):
+        description = f"{name}: {facts['base']} finetuned ({', '.join(facts.get('stages', [])) or 'stages not recorded'})"
     return ModelSpec(
         name=str(name),
         config=str(config),
         image_size=image_size,
         source="local",
         path=str(checkpoint.resolve()),
-        description=f"local checkpoint {checkpoint}",
+        description=description,
         facts=facts,
+        random_base=random_base,
     )
 
 
@@ -184,7 +223,7 @@ def _config_from_file_name(file_name: str) -> str | None:
 
 def resolve_checkpoint(spec: ModelSpec) -> Path | None:
     """The local checkpoint file for a spec (None for random weights); downloads from the hub when online."""
-    if spec.random_weights:
+    if spec.source == RANDOM_WEIGHTS:
         return None
     if spec.source == "local":
         assert spec.path is not None
@@ -241,7 +280,7 @@ class LoadedModel:
             "checkpoint": self.checkpoint,
             "checkpoint_sha256": self.checkpoint_sha256,
             "random_weights": self.random_weights,
-            "weights": RANDOM_WEIGHTS_LABEL if self.random_weights else "trained",
+            "weights": self.spec.weights_label,
             "device": self.device,
         }
 
@@ -263,6 +302,8 @@ def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -
     if checkpoint is not None:
         _load_state_dict(predictor, checkpoint, spec)
         sha = file_sha256(checkpoint)
+        if spec.random_base:
+            warnings.append(f"{spec.name} was {FINETUNED_FROM_RANDOM_LABEL}")
     else:
         sha = RANDOM_WEIGHTS
         warnings.append(f"{spec.name} has {RANDOM_WEIGHTS_LABEL}")

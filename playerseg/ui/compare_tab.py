@@ -10,6 +10,7 @@ import gradio as gr
 
 from evaluation.charts import agreement_timeline
 from playerseg.compare import Comparison
+from playerseg.registry import ModelUnavailableError, display_name, get_spec
 from playerseg.ui.config import AppConfig
 
 DISAGREEMENT_HELP = (
@@ -23,6 +24,7 @@ class CompareTab:
     model_a: gr.Dropdown
     model_b: gr.Dropdown
     run: gr.Button
+    model_facts: gr.Markdown
     status: gr.Markdown
     side_by_side: gr.Video
     video_a: gr.Video
@@ -48,10 +50,14 @@ class CompareTab:
 
 def build_compare_tab(config: AppConfig) -> CompareTab:
     model_a_default, model_b_default = config.default_pair()
+    choices = [(display_name(m), m) for m in config.models]
     with gr.Row():
-        model_a = gr.Dropdown(list(config.models), value=model_a_default, label="Model A", elem_id="model-a")
-        model_b = gr.Dropdown(list(config.models), value=model_b_default, label="Model B", elem_id="model-b")
+        model_a = gr.Dropdown(choices, value=model_a_default, label="Model A", elem_id="model-a")
+        model_b = gr.Dropdown(choices, value=model_b_default, label="Model B", elem_id="model-b")
         run = gr.Button("Run both models", variant="primary", elem_id="run-models", scale=0, min_width=200)
+    model_facts = gr.Markdown(models_facts(model_a_default, model_b_default), elem_id="model-facts")
+    for dropdown in (model_a, model_b):
+        dropdown.change(models_facts, [model_a, model_b], model_facts, api_visibility="private")
     status = gr.Markdown("Load a clip and click its players, then run both models.", elem_id="run-status")
     side_by_side = gr.Video(label="Side by side (A | B)", interactive=False, elem_id="video-side-by-side")
     with gr.Row():
@@ -61,7 +67,41 @@ def build_compare_tab(config: AppConfig) -> CompareTab:
         disagreement = gr.Video(label="Disagreement", interactive=False, elem_id="video-disagreement")
         gr.Markdown(DISAGREEMENT_HELP)
     disagreement_plot = gr.Plot(label="Disagreement per frame", elem_id="plot-disagreement")
-    return CompareTab(model_a, model_b, run, status, side_by_side, video_a, video_b, disagreement, disagreement_plot)
+    return CompareTab(model_a, model_b, run, model_facts, status, side_by_side, video_a, video_b, disagreement, disagreement_plot)
+
+
+def finetuned_facts(name: str) -> str | None:
+    """One line on a finetuned model from its model.json: base, stages, data, and validation before -> after."""
+    try:
+        facts = get_spec(name).facts
+    except ModelUnavailableError:
+        return None
+    if not facts.get("base"):
+        return None
+    before, after = facts.get("val_before") or {}, facts.get("val_after") or {}
+    sequences = facts.get("data", {}).get("split", {})
+    parts = [f"{facts['base']} finetuned ({' + '.join(facts.get('stages', [])) or 'stages not recorded'})"]
+    if sequences:
+        parts.append(f"on {len(sequences.get('train', []))} sequences")
+    if before.get("JF") is not None and after.get("JF") is not None:
+        parts.append(f"validation J&F {before['JF']:.3f} → {after['JF']:.3f}")
+    if before.get("consecutive_iou") is not None and after.get("consecutive_iou") is not None:
+        parts.append(f"consecutive IoU {before['consecutive_iou']:.3f} → {after['consecutive_iou']:.3f}")
+    if facts.get("random_base"):
+        parts.append("**trained from random weights: a test model**")
+    if facts.get("created"):
+        parts.append(str(facts["created"])[:10])
+    return ", ".join(parts)
+
+
+def models_facts(model_a: str | None, model_b: str | None) -> str:
+    """What model.json says about the finetuned models picked (empty when neither is one)."""
+    lines = []
+    for label, name in (("A", model_a), ("B", model_b)):
+        line = finetuned_facts(name) if name else None
+        if line:
+            lines.append(f"**Model {label}, {display_name(name)}**: {line}")
+    return "\n\n".join(lines)
 
 
 def _path(path: Any) -> str | None:

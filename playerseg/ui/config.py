@@ -1,6 +1,8 @@
 """App settings: small typed defaults, overridden by environment variables (Spaces sets them as secrets/variables).
 
     PLAYERSEG_MODELS            comma-separated registry names or checkpoint paths offered in the model dropdowns
+    PLAYERSEG_MODELS_DIR        folder whose finetuned models (sub-folders with model.json + checkpoint.pt, as
+                                `python -m playerseg.finetune --out` writes them) are offered too (default: models/)
     PLAYERSEG_MAX_FRAMES        most frames one run processes (longer selections are trimmed, with a notice)
     PLAYERSEG_MAX_SIDE          longest frame side the models see (larger clips are downscaled, with a notice)
     PLAYERSEG_GPU_CONCURRENCY   how many runs share the GPU at once (the queue holds the rest)
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playerseg.autolabel import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
-from playerseg.registry import BUILTIN_MODELS
+from playerseg.registry import BUILTIN_MODELS, finetuned_folders
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
 # sizes, largest first.
@@ -28,6 +30,7 @@ DEFAULT_MODELS = (DEFAULT_AUTOLABELER, "sam2.1-large", "sam2.1-base-plus", "sam2
 DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short enough for one GPU call
 DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
 DEFAULT_EXAMPLE_FRAMES = 24
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the repository's models/ folder
 
 
 class ConfigError(ValueError):
@@ -47,10 +50,12 @@ class AppConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
         env = os.environ if environ is None else environ
-        models = tuple(m.strip() for m in env.get("PLAYERSEG_MODELS", "").split(",") if m.strip())
+        models = tuple(m.strip() for m in env.get("PLAYERSEG_MODELS", "").split(",") if m.strip()) or DEFAULT_MODELS
+        found = [str(f) for f in finetuned_folders(env.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR)]
+        models += tuple(f for f in found if f not in models)
         work_dir = env.get("PLAYERSEG_WORK_DIR") or str(Path(tempfile.gettempdir()) / "playerseg-app")
         return cls(
-            models=models or DEFAULT_MODELS,
+            models=models,
             max_frames=_positive_int(env, "PLAYERSEG_MAX_FRAMES", DEFAULT_MAX_FRAMES),
             max_side=_positive_int(env, "PLAYERSEG_MAX_SIDE", DEFAULT_MAX_SIDE, minimum=64),
             gpu_concurrency=_positive_int(env, "PLAYERSEG_GPU_CONCURRENCY", 1),
