@@ -8,6 +8,7 @@ Bad input ends with one sentence on stderr and exit code 2; slow imports (torch,
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -184,12 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _list_models() -> int:
     from playerseg.detector import DETECTORS
-    from playerseg.registry import BUILTIN_MODELS
+    from playerseg.registry import BUILTIN_MODELS, finetuned_folders
 
     for name, spec in BUILTIN_MODELS.items():
         print(f"{name:24s} {spec.description}")
     for name, detector in DETECTORS.items():
         print(f"{name:24s} detector: {detector.description}")
+    from playerseg.registry import get_spec
+    from playerseg.ui.config import DEFAULT_MODELS_DIR
+
+    for folder in finetuned_folders(os.environ.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR):
+        print(f"{str(folder):24s} {get_spec(str(folder)).description}")
     return 0
 
 

@@ -164,7 +164,8 @@ def _local_spec(path: Path) -> ModelSpec:
         )
     base = BUILTIN_MODELS.get(str(facts.get("base")))
     image_size = int(facts.get("image_size") or (base.image_size if base else 1024))
-    name = facts.get("name") or (path.name if path.is_dir() else checkpoint.stem)
+    # a folder is named after itself (a copied or renamed model folder takes its new name)
+    name = path.name if path.is_dir() else (facts.get("name") or checkpoint.stem)
     random_base = bool(facts.get("random_base", base.random_weights if base else False))
     description = f"local checkpoint {checkpoint}"
     if facts.get("base"):

@@ -82,7 +82,8 @@ def finetuned_facts(name: str) -> str | None:
     sequences = facts.get("data", {}).get("split", {})
     parts = [f"{facts['base']} finetuned ({' + '.join(facts.get('stages', [])) or 'stages not recorded'})"]
     if sequences:
-        parts.append(f"on {len(sequences.get('train', []))} sequences")
+        count = len(sequences.get("train", []))
+        parts.append(f"on {count} sequence{'s' if count != 1 else ''}")
     if before.get("JF") is not None and after.get("JF") is not None:
         parts.append(f"validation J&F {before['JF']:.3f} → {after['JF']:.3f}")
     if before.get("consecutive_iou") is not None and after.get("consecutive_iou") is not None:

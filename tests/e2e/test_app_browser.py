@@ -219,3 +219,26 @@ def test_two_sessions_keep_their_own_prompts_and_results(app_url: str, small_cli
         assert _table_rows(first) == example_rows  # the other session's click did not reach this one
         _open_tab(first, "2. Side by side")
         assert "done" not in first.locator("#run-status").inner_text()  # nor its results
+
+
+def test_a_finetuned_model_from_the_models_folder_runs_beside_zero_shot(page: Any, small_clip: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
+    page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
+    x0, y0, x1, y1 = _figures(small_clip, 0)[1]
+    _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    _open_tab(page, "2. Side by side")
+    _pick(page, "#model-a", "test-sam2.1-tiny-128")
+    _pick(page, "#model-b", "finetuned: team-demo")  # models/team-demo, named from its folder
+    page.wait_for_function("() => document.querySelector('#model-facts')?.innerText.includes('team-demo')")
+    facts = page.locator("#model-facts").inner_text()
+    assert "test-sam2.1-tiny-128 finetuned (frames)" in facts and "validation J&F" in facts
+    assert "random weights" in facts
+    page.get_by_role("button", name="Run both models").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
+    )
+    _videos_ready(page, ["video-side-by-side", "video-b"])
+    assert "finetuned: team-demo" in page.locator("#video-b").inner_text()
+    page.screenshot(path=str(SHOTS / "finetuned-side-by-side.png"), full_page=True)
+    assert page.errors == []

@@ -111,3 +111,31 @@ def test_offline_hub_model_fails_with_one_sentence_naming_model_and_file(tmp_pat
     message = proc.stderr.strip().splitlines()[-1]
     assert "sam2.1-large" in message and "sam2.1_hiera_large.pt" in message
     assert "facebook/sam2.1-hiera-large" in message and "--model" in message
+
+
+def _finetuned_folder(folder: Path, facts: dict) -> Path:
+    folder.mkdir(parents=True)
+    torch.save({"model": load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()}, folder / "checkpoint.pt")
+    (folder / "model.json").write_text(json.dumps(facts))
+    return folder
+
+
+def test_a_finetuned_folder_is_named_and_labelled_from_its_model_json(tmp_path: Path) -> None:
+    from playerseg.registry import FINETUNED_FROM_RANDOM_LABEL, display_name, finetuned_folders
+
+    team = _finetuned_folder(tmp_path / "models" / "team", {"base": "test-sam2.1-tiny-128", "stages": ["frames"]})
+    spec = get_spec(str(team))
+    # architecture and size come from the base's registry entry; trained from random weights, it says so
+    assert spec.config == SAM2_CONFIGS["tiny"] and spec.image_size == 128
+    assert spec.random_weights and spec.weights_label == FINETUNED_FROM_RANDOM_LABEL
+    assert display_name(str(team)) == "finetuned: team" and display_name("sam2.1-small") == "sam2.1-small"
+    assert display_name("/no/such/model.pt") == "/no/such/model.pt"
+    loaded = load_video_model(str(team), "cpu")
+    assert loaded.checkpoint_sha256 != RANDOM_WEIGHTS  # real weights from the file, not re-initialised
+    assert loaded.describe()["weights"] == FINETUNED_FROM_RANDOM_LABEL
+    assert any(FINETUNED_FROM_RANDOM_LABEL in warning for warning in loaded.warnings)
+
+    (tmp_path / "models" / "unfinished").mkdir()
+    (tmp_path / "models" / "unfinished" / "model.json").write_text("{}")  # no checkpoint yet: not offered
+    assert finetuned_folders(tmp_path / "models") == [team]
+    assert finetuned_folders(tmp_path / "absent") == []

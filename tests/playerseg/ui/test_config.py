@@ -34,3 +34,31 @@ def test_limits_from_env_and_bad_values() -> None:
         AppConfig.from_env({"PLAYERSEG_MAX_FRAMES": "many"})
     with pytest.raises(ConfigError, match="at least 1"):
         AppConfig.from_env({"PLAYERSEG_GPU_CONCURRENCY": "0"})
+
+
+def test_finetuned_folders_in_the_models_dir_are_offered(tmp_path) -> None:
+    import json
+
+    import torch
+
+    from playerseg.registry import load_video_model
+    from playerseg.ui.compare_tab import models_facts
+
+    team = tmp_path / "team"
+    team.mkdir()
+    torch.save({"model": load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()}, team / "checkpoint.pt")
+    facts = {
+        "base": "test-sam2.1-tiny-128", "stages": ["frames", "clips"], "random_base": True,
+        "data": {"split": {"train": ["a", "b", "c"], "val": ["d"]}}, "created": "2026-11-23T10:00:00+00:00",
+        "val_before": {"JF": 0.015, "consecutive_iou": 0.5}, "val_after": {"JF": 0.108, "consecutive_iou": 0.6},
+    }
+    (team / "model.json").write_text(json.dumps(facts))
+    config = AppConfig.from_env({"PLAYERSEG_MODELS": "sam2.1-large,sam2.1-small", "PLAYERSEG_MODELS_DIR": str(tmp_path)})
+    assert config.models == ("sam2.1-large", "sam2.1-small", str(team))
+    assert config.default_pair() == ("sam2.1-large", str(team))  # the finetuned model is B
+    text = models_facts("sam2.1-large", str(team))
+    assert text.startswith("**Model B, finetuned: team**")
+    for part in ("test-sam2.1-tiny-128 finetuned (frames + clips)", "on 3 sequences", "0.015 → 0.108",
+                 "consecutive IoU 0.500 → 0.600", "random weights", "2026-11-23"):
+        assert part in text
+    assert models_facts("sam2.1-large", "sam2.1-small") == ""
