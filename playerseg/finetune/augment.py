@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evaluation.sequence import VOID
+
 if TYPE_CHECKING:
     import torch
-
-VOID = 255
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from playerseg.tracker import IMAGE_MEAN, IMAGE_STD
+
 STAGES = ("frames", "clips")
 IMAGE_ENCODER_PREFIX = "image_encoder."
 # Parameter name prefixes trained in each stage.
@@ -36,8 +38,6 @@ CLIP_STAGE_MODULES = (
     "no_obj_embed_spatial",
     "mask_downsample.",
 )
-IMAGE_MEAN = (0.485, 0.456, 0.406)
-IMAGE_STD = (0.229, 0.224, 0.225)
 
 
 def trainable_prefixes(stage: str, train_prompt_encoder: bool = False) -> tuple[str, ...]:

@@ -75,14 +75,16 @@ def curves_figure(rows: list[dict[str, Any]], title: str) -> Any:
         stage_rows = [row for row in rows if row["stage"] == stage]
         trained = [row for row in stage_rows if row["epoch"] > 0]
         figure.add_trace(
-            go.Scatter(x=[r["epoch"] for r in trained], y=[r["train_loss"] for r in trained], name=f"{stage}: loss",
-                       mode="lines+markers"),
+            go.Scatter(x=[r["epoch"] for r in trained], y=[r["train_loss"] for r in trained],
+                       name=f"{stage}: training loss", mode="lines+markers"),
             row=1, col=1,
         )
-        for col, key in ((2, "val_JF"), (3, "val_consecutive_iou")):
+        # stage 1 is judged on frame J&F, stage 2 on video J&F: both are drawn for each stage
+        lines = ((2, "val_JF", "video J&F"), (2, "val_frame_JF", "frame J&F"), (3, "val_consecutive_iou", "consecutive IoU"))
+        for col, key, label in lines:
             figure.add_trace(
                 go.Scatter(x=[r["epoch"] for r in stage_rows], y=[r[key] for r in stage_rows],
-                           name=f"{stage}: {key[4:]}", mode="lines+markers"),
+                           name=f"{stage}: {label}", mode="lines+markers"),
                 row=1, col=col,
             )
     figure.update_xaxes(title_text="epoch")

@@ -27,7 +27,7 @@ from playerseg.finetune.outputs import (
     write_model_json,
 )
 from playerseg.finetune.trainer import Trainer, TrainingResult, TrainSettings
-from playerseg.registry import get_spec, load_video_model
+from playerseg.registry import FINETUNED_FROM_RANDOM_LABEL, get_spec, load_video_model
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _model_facts(
         "config": spec.config,
         "image_size": spec.image_size,
         "random_base": random_base,
-        "weights": "finetuned from random weights (test-size model)" if random_base else "finetuned",
+        "weights": FINETUNED_FROM_RANDOM_LABEL if random_base else "finetuned",
         "stages": list(job.settings.stages),
         "hyperparameters": asdict(job.settings),
         "data": {

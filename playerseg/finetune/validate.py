@@ -26,6 +26,7 @@ from evaluation.temporal import TemporalMetric
 from playerseg.finetune.data import usable_frames
 from playerseg.finetune.model import frame_forward, image_features, normalise
 from playerseg.finetune.prompting import SampledPrompt, box_prompt, click_prompt, collate_prompts, scale_prompt
+from playerseg.masks import MaskTrack
 from playerseg.prompts import Box, Point, Prompt
 from playerseg.registry import LoadedModel
 from playerseg.tracker import Sam2VideoTracker, preprocess_frame
@@ -102,13 +103,6 @@ def first_frame_prompts(sequence: DavisSequence, frames: Sequence[int], kind: st
     return list(prompts.values())
 
 
-def _label_map(masks: Mapping[int, np.ndarray], height: int, width: int) -> np.ndarray:
-    labels = np.zeros((height, width), dtype=np.uint8)
-    for obj, mask in masks.items():
-        labels[mask] = obj
-    return labels
-
-
 def validate_sequence(
     model: LoadedModel, sequence: DavisSequence, prompt: str = "click"
 ) -> tuple[AccuracyResult, tuple[ObjectStability, ...], int] | None:
@@ -118,15 +112,15 @@ def validate_sequence(
     if not prompts:
         return None
     source = _SequenceFrames(sequence, frames)
-    predicted: dict[int, np.ndarray] = {}
+    predicted = MaskTrack(source.height, source.width)
     with Sam2VideoTracker(model, source) as tracker:
         tracker.add_prompts(prompts)
-        for result in tracker.track():
-            labels = predicted.setdefault(result.frame, np.zeros((source.height, source.width), dtype=np.uint8))
-            labels[:] = np.maximum(labels, _label_map(result.masks, source.height, source.width))
+        for result in tracker.track():  # forward and backward passes each bring their own objects
+            for obj, mask in result.masks.items():
+                predicted.set(result.frame, obj, mask)
     jf, flicker = JFMetric(), TemporalMetric(flow=True)
     for index, frame in enumerate(frames):
-        pred = predicted.get(index, np.zeros((source.height, source.width), dtype=np.uint8))
+        pred = predicted.label_map(index)
         jf.update(frame, pred, sequence.masks.read(frame))
         flicker.update(frame, pred, source[index])
     accuracy = jf.compute(name=model.spec.name, sequence=sequence.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -96,8 +95,7 @@ class _ScriptedTrainer(Trainer):
     def _train_epoch(self, stage: str, epoch: int, *args: Any) -> EpochRecord:
         with torch.no_grad():
             self.net.sam_mask_decoder.weight += 1.0
-        record = EpochRecord(stage, epoch, 1.0 / epoch, 0, 0, 0, 0, 1e-5, 1, 0.1, 0.0, _val(self.scores[epoch - 1]), False)
-        return replace(record)
+        return EpochRecord(stage, epoch, 1.0 / epoch, 0, 0, 0, 0, 1e-5, 1, 0.1, 0.0, _val(self.scores[epoch - 1]), False)
 
 
 def test_early_stopping_keeps_the_best_epoch() -> None:
