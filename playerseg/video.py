@@ -184,18 +184,23 @@ class VideoWriter:
 
     Odd widths/heights are padded to even by replicating the last column/row (yuv420p needs even sizes).
     Closing flushes the encoder; a writer closed with no frames removes its empty file.
+    `threads`: libx264's encoder threads; None lets it pick from the CPU count. x264's output depends on its thread
+    count, so files that must be the same bytes on every machine (synthetic datasets) fix it.
     """
 
-    def __init__(self, path: str | Path, fps: float, crf: int = 20) -> None:
+    def __init__(self, path: str | Path, fps: float, crf: int = 20, threads: int | None = None) -> None:
         self.path = Path(path)
         if not fps > 0:
             raise VideoError(f"fps for {self.path} must be positive, got {fps}.")
         if not 0 <= crf <= 51:
             raise VideoError(f"crf for {self.path} must be between 0 and 51, got {crf}.")
+        if threads is not None and threads < 1:
+            raise VideoError(f"threads for {self.path} must be at least 1, got {threads}.")
         if not self.path.parent.is_dir():
             raise VideoError(f"cannot write {self.path}: folder {self.path.parent} does not exist.")
         self.fps = fps
         self.crf = crf
+        self.threads = threads
         self.frames_written = 0
         # libx264 wants a rational rate; 1001 covers the NTSC rates (29.97 = 30000/1001)
         self._rate = Fraction(fps).limit_denominator(1001)
@@ -264,7 +269,10 @@ class VideoWriter:
         self.close()
 
     def _start_stream(self, width: int, height: int) -> None:
-        stream = self._container.add_stream("libx264", rate=self._rate, options={"crf": str(self.crf)})
+        options = {"crf": str(self.crf)}
+        if self.threads is not None:
+            options["threads"] = str(self.threads)
+        stream = self._container.add_stream("libx264", rate=self._rate, options=options)
         stream.width = width + width % 2
         stream.height = height + height % 2
         stream.pix_fmt = "yuv420p"

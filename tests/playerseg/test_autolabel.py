@@ -77,8 +77,11 @@ def test_the_filter_keeps_exactly_the_players(autolabelled: tuple[Path, dict[str
     )
     assert len(records) == expected, "one entry per detection"
     for record in records:
-        role, _ = role_of(meta, record["frame"], record["box"])
-        assert record["kept"] == (role == "player"), (record, role)
+        role, figure = role_of(meta, record["frame"], record["box"])
+        # spelled out: pytest's repr of the record would cut off the reason and the track id
+        why = f"frame {record['frame']} {role} {figure}: kept={record['kept']} reason={record['reason']!r} " \
+              f"track={record['track_id']} cluster={record['cluster']}"
+        assert record["kept"] == (role == "player"), why
         assert (record["reason"] is None) == record["kept"]
         assert (record["track_id"] is not None) == record["kept"]
 

@@ -367,6 +367,23 @@ def test_writer_fractional_fps(tmp_path: Path) -> None:
     assert [f.time_s for f in iter_frames(path)][-1] == pytest.approx(9 * 1001 / 30000, abs=1e-3)
 
 
+def test_writer_with_fixed_threads_writes_the_same_bytes_each_time(tmp_path: Path) -> None:
+    """x264's output depends on its thread count: with the count fixed, a synthetic dataset is the same file on
+    every machine; a different count gives a different (equally valid) file."""
+    noisy = np.random.default_rng(0).integers(0, 4, (14, 180, 320, 3), dtype=np.uint8) * 64
+
+    def encode(name: str, threads: int) -> bytes:
+        with VideoWriter(tmp_path / name, fps=24, threads=threads) as writer:
+            for frame in noisy:
+                writer.write(frame)
+        return (tmp_path / name).read_bytes()
+
+    assert encode("a.mp4", 1) == encode("b.mp4", 1)
+    assert encode("c.mp4", 1) != encode("d.mp4", 8)
+    with pytest.raises(VideoError, match="threads"):
+        VideoWriter(tmp_path / "e.mp4", fps=24, threads=0)
+
+
 def test_writer_rejects_a_frame_of_another_size(tmp_path: Path) -> None:
     path = tmp_path / "sizes.mp4"
     with VideoWriter(path, fps=24) as writer:
