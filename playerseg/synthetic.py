@@ -667,7 +667,7 @@ def _generate_sequence(
     prompts: dict[int, Prompt] = {}
     frame_meta = []
     # one encoder thread: x264's output depends on its thread count, and a seed must give the same clip everywhere
-    with VideoWriter(out / "videos" / f"{name}.mp4", fps=fps, threads=1) as writer:
+    with VideoWriter(out / "videos" / f"{name}.mp4", fps=fps, threads=1, preset="medium") as writer:
         for t, rendered in enumerate(_render(rng, figures, backdrop, pans, layout)):
             labels = _player_labels(rendered.ids, players)
             _write_jpeg(jpeg_dir / f"{t:05d}.jpg", rendered.rgb)
