@@ -36,6 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare_parser(commands)
     _add_autolabel_parser(commands)
     commands.add_parser("models", help="list the built-in model and detector names")
+    bench = commands.add_parser(
+        "bench",
+        help="time one model on one clip: per-frame latency, stages, peak memory, whole job vs bare propagation",
+        description="Run bare SAM2 propagation and the whole segment job (run folder + flicker metrics) on the same "
+        "frames; print the figures and write them as JSON.",
+    )
+    bench.add_argument("--model", required=True, help="model name or local checkpoint path")
+    bench.add_argument("--clip", required=True, help="video file or frame folder")
+    bench.add_argument("--objects", type=_positive, default=1, help="grid clicks on frame 0 (default 1)")
+    bench.add_argument("--prompts", help="prompts JSON instead of grid clicks")
+    bench.add_argument("--frames", type=_positive, help="only the first N frames")
+    bench.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
+    bench.add_argument("--out", default="bench.json", help="JSON file to write (default bench.json)")
     return parser
 
 
@@ -169,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "models":
             return _list_models()
+        if args.command == "bench":
+            return _bench(args)
         if args.command == "compare":
             return _compare(args, argv)
         if args.command == "autolabel":
@@ -196,6 +211,16 @@ def _list_models() -> int:
 
     for folder in finetuned_folders(os.environ.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR):
         print(f"{str(folder):24s} {get_spec(str(folder)).description}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from playerseg.bench import BenchJob, format_bench, run_bench, write_bench
+
+    job = BenchJob(args.model, args.clip, args.objects, args.frames, args.device, args.prompts)
+    summary = run_bench(job)
+    print(format_bench(summary))
+    print(f"wrote {write_bench(summary, args.out)}")
     return 0
 
 

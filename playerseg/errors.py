@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playerseg.association import AssociationError
+from playerseg.bench import BenchError
 from playerseg.detections import DetectionsError
 from playerseg.masks import MaskError
 from playerseg.player_filter import FilterError
@@ -27,4 +28,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     MaskError,
     ModelUnavailableError,
     TrackingError,
+    BenchError,
 )

@@ -48,13 +48,15 @@ class SkipSettings:
     work_height: int = 180  # flow runs on grey frames resized to this height (aspect kept): a few ms at 1080p
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.threshold_px, (int, float)) and math.isfinite(self.threshold_px)):
+        if isinstance(self.threshold_px, bool) or not (
+            isinstance(self.threshold_px, (int, float)) and math.isfinite(self.threshold_px)
+        ):
             raise FrameSkipError(f"threshold_px must be a finite number of pixels, got {self.threshold_px!r}.")
         if self.threshold_px <= 0:
             raise FrameSkipError(f"threshold_px must be > 0, got {self.threshold_px!r}.")
-        if not isinstance(self.max_consecutive, int) or self.max_consecutive < 1:
+        if not _is_int(self.max_consecutive) or self.max_consecutive < 1:
             raise FrameSkipError(f"max_consecutive must be an integer >= 1, got {self.max_consecutive!r}.")
-        if not isinstance(self.work_height, int) or self.work_height < 32:
+        if not _is_int(self.work_height) or self.work_height < 32:
             raise FrameSkipError(f"work_height must be an integer >= 32, got {self.work_height!r}.")
 
 
@@ -144,6 +146,10 @@ class MotionGate:
         self._reference = _Reference(grey=grey, frame_shape=frame_shape)
         self._skipped_in_a_row = 0
         return SkipDecision(skip=False, motion_px=motion_px, gate_ms=_elapsed_ms(started))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _check_rgb(rgb: np.ndarray) -> tuple[int, int]:
