@@ -93,14 +93,14 @@ def test_a_shift_above_the_threshold_is_processed() -> None:
 @pytest.mark.parametrize(("height", "width"), [(180, 320), (360, 640), (1080, 1920), (300, 200)])
 @pytest.mark.parametrize(("dx", "dy"), [(6, 0), (0, -9), (6, 6)])
 def test_motion_of_a_known_shift_is_in_full_size_pixels(height: int, width: int, dx: int, dy: int) -> None:
-    # Whole-frame shift: every pixel moves by |(dx, dy)| except the strip of new content at the edge, so the
-    # measure must come out within 15 % of it whatever the frame size (work size 180 px high, scaled back).
+    # Whole-frame shift: every pixel moves by |(dx, dy)|, so the measure must come out within 10 % of it whatever
+    # the frame size (flow at 180 px high, scaled back; the strip of new content at the edge is left out).
     gate = MotionGate(SkipSettings(threshold_px=1000.0))
     gate.decide(shifted_view(height, width, 0, 0))
 
     decision = gate.decide(shifted_view(height, width, dx, dy))
 
-    assert decision.motion_px == pytest.approx(math.hypot(dx, dy), rel=0.15)
+    assert decision.motion_px == pytest.approx(math.hypot(dx, dy), rel=0.10)
 
 
 def test_a_moving_square_on_a_still_background_is_seen_although_the_mean_motion_is_small() -> None:
@@ -200,12 +200,15 @@ def skipped_gate(reference: np.ndarray, current: np.ndarray) -> MotionGate:
     return gate
 
 
-@pytest.mark.parametrize(("dx", "dy"), [(9, -6), (-12, 0), (0, 8)])
+@pytest.mark.parametrize(("dx", "dy"), [(9, -6), (-12, 0), (8, 8), (-10, 5)])
 def test_carry_moves_a_mask_with_its_object(dx: int, dy: int) -> None:
-    height, width, side, x, y = 360, 640, 80, 280, 140
-    gate = skipped_gate(square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y + dy, side)]))
+    height, width, side, x, y = 360, 640, 100, 270, 130
+    gate = skipped_gate(
+        square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y + dy, side)])
+    )
     reference_mask = box_mask(height, width, x, y, side)
     moved_mask = box_mask(height, width, x + dx, y + dy, side)
+    assert iou(reference_mask, moved_mask) < 0.85  # so the bar below can only be met by moving the mask
 
     carried = gate.carry({1: reference_mask})
 
@@ -218,7 +221,9 @@ def test_carry_moves_a_mask_with_its_object(dx: int, dy: int) -> None:
 def test_carry_scales_the_flow_to_full_size() -> None:
     # 720 px high: flow runs at a quarter size, so an unscaled flow would move the leading edge 4 px, not 16.
     height, width, side, x, y, dx = 720, 1280, 160, 500, 300, 16
-    gate = skipped_gate(square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y, side)]))
+    gate = skipped_gate(
+        square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y, side)])
+    )
 
     carried = gate.carry({1: box_mask(height, width, x, y, side)})
 
@@ -228,24 +233,27 @@ def test_carry_scales_the_flow_to_full_size() -> None:
 
 
 def test_carry_keeps_ids_keeps_objects_apart_and_keeps_empty_masks_empty() -> None:
-    # Two squares side by side moving towards each other: their carried masks meet but must not overlap.
-    height, width, side = 360, 640, 80
-    before = [(200, 140, side), (280, 140, side)]
-    after = [(206, 140, side), (274, 140, side)]
-    gate = skipped_gate(square_scene(height, width, before), square_scene(height, width, after))
+    # Two players side by side running right: the front of object 7 moves into the place object 3 leaves, where
+    # the reference says "object 3"; the carried masks must follow their objects without overlapping.
+    height, width, side, dx = 360, 640, 90, 8
+    gate = skipped_gate(
+        square_scene(height, width, [(200, 140, side), (290, 140, side)]),
+        square_scene(height, width, [(200 + dx, 140, side), (290 + dx, 140, side)]),
+    )
     masks = {
         7: box_mask(height, width, 200, 140, side),
-        3: box_mask(height, width, 280, 140, side),
+        3: box_mask(height, width, 290, 140, side),
         12: np.zeros((height, width), dtype=bool),
     }
 
     carried = gate.carry(masks)
 
     assert set(carried) == {3, 7, 12}
+    assert all(mask.dtype == bool and mask.shape == (height, width) for mask in carried.values())
     assert not np.logical_and(carried[3], carried[7]).any()
     assert not carried[12].any()
-    assert iou(carried[7], box_mask(height, width, 206, 140, side)) > 0.85
-    assert iou(carried[3], box_mask(height, width, 274, 140, side)) > 0.85
+    assert iou(carried[7], box_mask(height, width, 200 + dx, 140, side)) > 0.85
+    assert iou(carried[3], box_mask(height, width, 290 + dx, 140, side)) > 0.85
 
 
 def test_carry_of_no_masks_and_of_empty_masks() -> None:
@@ -361,4 +369,4 @@ def test_frames_smaller_than_the_work_height_are_used_as_they_are() -> None:
     decision = gate.decide(shifted_view(96, 128, 6, 0))
 
     assert not decision.skip
-    assert decision.motion_px == pytest.approx(6.0, rel=0.15)
+    assert decision.motion_px == pytest.approx(6.0, rel=0.10)
