@@ -25,8 +25,8 @@ def _blobs(height: int, width: int, blob_px: int, rng: np.random.Generator) -> n
 
 
 def texture(height: int, width: int, seed: int) -> np.ndarray:
-    """Random RGB texture, HxWx3 uint8. (Only smooth blobs would leave Farneback flow without the local curvature
-    it fits, and it would underestimate motion where a real frame has fine detail.)"""
+    """Random RGB texture, HxWx3 uint8. With smooth blobs alone, Farneback (which fits local quadratics) finds too
+    little curvature at full size and reads a 6 px shift as about 2 px; real frames have the fine detail."""
     rng = np.random.default_rng(seed)
     mixed = 0.6 * _blobs(height, width, COARSE_PX, rng) + 0.4 * _blobs(height, width, FINE_PX, rng)
     return np.clip(mixed, 0, 255).astype(np.uint8)
@@ -256,6 +256,19 @@ def test_carry_keeps_ids_keeps_objects_apart_and_keeps_empty_masks_empty() -> No
     assert iou(carried[3], box_mask(height, width, 290 + dx, 140, side)) > 0.85
 
 
+def test_carry_after_several_skips_warps_from_the_last_processed_frame() -> None:
+    height, width, side, x, y = 360, 640, 100, 270, 130
+    gate = MotionGate(SkipSettings(threshold_px=1000.0))
+    frames = [square_scene(height, width, [(x + 4 * step, y, side)]) for step in range(4)]
+    assert decisions(gate, frames) == [False, True, True, True]
+
+    carried = gate.carry({1: box_mask(height, width, x, y, side)})  # the masks of frames[0], 12 px behind
+
+    moved_mask = box_mask(height, width, x + 12, y, side)
+    assert iou(carried[1], moved_mask) > 0.85
+    assert iou(carried[1], moved_mask) > iou(carried[1], box_mask(height, width, x + 4, y, side))  # not from frames[2]
+
+
 def test_carry_of_no_masks_and_of_empty_masks() -> None:
     frame = shifted_view(180, 320, 0, 0)
     gate = skipped_gate(frame, frame)
@@ -304,6 +317,13 @@ def test_carry_is_refused_unless_the_last_decision_was_a_skip() -> None:
 
     assert gate.decide(frame).skip
     gate.reset()
+    with pytest.raises(FrameSkipError, match="skip"):
+        gate.carry(mask)
+
+    gate.decide(frame)
+    assert gate.decide(frame).skip
+    with pytest.raises(FrameSkipError):
+        gate.decide(frame[:, :100])  # a bad frame also ends the skipped frame's carry
     with pytest.raises(FrameSkipError, match="skip"):
         gate.carry(mask)
 
