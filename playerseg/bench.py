@@ -86,8 +86,8 @@ def _first_frame_only(prompts: PromptSet) -> PromptSet:
 
 def _whole_job(model: Any, store: Any, prompts: PromptSet, out: Path) -> dict[str, float]:
     """The segment job with the flicker metrics: seconds per part."""
-    from evaluation.sequence import MaskSequence
     from evaluation.temporal import temporal_stability
+    from playerseg.compare import prediction_sequence
     from playerseg.pipelines import PromptedTracking
     from playerseg.runfolder import write_run_folder
 
@@ -97,14 +97,7 @@ def _whole_job(model: Any, store: Any, prompts: PromptSet, out: Path) -> dict[st
     write_run_folder(result, store, out, command="bench", source_prompts=prompts)
     written = time.perf_counter()
     index_of = {source: index for index, source in enumerate(result.source_indices)}
-    prediction = MaskSequence(
-        name=model.spec.name,
-        frames=tuple(result.source_indices),
-        height=result.masks.height,
-        width=result.masks.width,
-        reader=lambda frame: result.masks.label_map(index_of[frame]),
-        source=str(out),
-    )
+    prediction = prediction_sequence(result, model.spec.name, str(out))
     temporal_stability(prediction, frames=lambda frame: store[index_of[frame]], name=model.spec.name)
     scored = time.perf_counter()
     return {"tracking_s": tracked - started, "render_s": written - tracked, "metrics_s": scored - written,

@@ -593,16 +593,20 @@ def _wrap(text: str, measure: Callable[[str], int], width: int) -> list[str]:
 
 def _prediction(outcome: ModelOutcome) -> MaskSequence:
     """A run's label maps, in the processed size, keyed by clip frame number and named after the outcome."""
-    result = outcome.result
-    assert result is not None
-    index_of = {source: index for index, source in enumerate(result.source_indices)}
+    assert outcome.result is not None
+    return prediction_sequence(outcome.result, outcome.display_name, str(outcome.run_dir))
+
+
+def prediction_sequence(result: RunResult, name: str, source: str) -> MaskSequence:
+    """A run's label maps as the evaluation package reads them: processed size, keyed by clip frame number."""
+    index_of = {frame: index for index, frame in enumerate(result.source_indices)}
     return MaskSequence(
-        name=outcome.display_name,
+        name=name,
         frames=tuple(result.source_indices),
         height=result.masks.height,
         width=result.masks.width,
         reader=lambda frame: result.masks.label_map(index_of[frame]),
-        source=str(outcome.run_dir),
+        source=source,
     )
 
 
