@@ -250,22 +250,34 @@ def _autolabel(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 
 
 def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from playerseg.pipelines import PromptedTracking, open_selection
+    from playerseg.pipelines import open_selection
     from playerseg.prompts import PromptSet
     from playerseg.registry import load_video_model
-    from playerseg.runfolder import write_run_folder
+    from playerseg.runfolder import segment_to_folder
 
     prompts = PromptSet.load(args.prompts)
+    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
         model = load_video_model(args.model, args.device)
         with _ProgressBar("track", args.quiet) as track_bar:
-            result = PromptedTracking(model).run(store, prompts, progress=track_bar.update)
-        with _ProgressBar("render", args.quiet) as render_bar:
-            command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
-            out = write_run_folder(result, store, args.out, command, render_bar.update, source_prompts=prompts)
+            result, outputs = segment_to_folder(model, store, prompts, args.out, command, track_bar.update)
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""
-    print(f"wrote {out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
+    print(f"wrote {outputs.folder} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
+    if outputs.flicker is not None:
+        print(_flicker_line(outputs.flicker.summary()))
     return 0
+
+
+def _flicker_line(summary: dict) -> str:
+    """The run's flicker metrics in one line (higher IoUs, lower flips and volatility: steadier masks)."""
+    def show(key: str) -> str:
+        value = summary.get(key)
+        return "n/a" if value is None else f"{value:.3f}"
+
+    return (
+        f"flicker: consecutive IoU {show('consecutive_iou')}, flow consistency {show('flow_consistency')}, "
+        f"boundary flips {show('boundary_flip_rate')}, area volatility {show('area_volatility')}"
+    )
 
 
 def _compare(args: argparse.Namespace, argv: Sequence[str] | None) -> int:

@@ -3,8 +3,8 @@ bare SAM2 propagation.
 
 Two runs on the same frames and prompts:
 - bare propagation: the tracker alone (frames read, SAM2, masks back on the host), results dropped;
-- the whole job, as `segment` runs it: tracking into compact masks, the run folder (mask PNGs, overlay video,
-  frames.csv, run.json) and the flicker metrics.
+- the whole job, as `segment` runs it: tracking into compact masks while the run folder (mask PNGs, overlay
+  video, frames.csv, run.json) and the flicker metrics are written as the frames become final.
 Without a prompts file, K clicks are spread on a grid over frame 0: the costs are real, the masks are not players.
 """
 
@@ -85,23 +85,14 @@ def _first_frame_only(prompts: PromptSet) -> PromptSet:
 
 
 def _whole_job(model: Any, store: Any, prompts: PromptSet, out: Path) -> dict[str, float]:
-    """The segment job with the flicker metrics: seconds per part."""
-    from evaluation.temporal import temporal_stability
-    from playerseg.compare import prediction_sequence
-    from playerseg.pipelines import PromptedTracking
-    from playerseg.runfolder import write_run_folder
+    """The `segment` job (tracking, the run folder and the flicker metrics written as frames become final):
+    seconds in all and per part."""
+    from playerseg.runfolder import segment_to_folder
 
     started = time.perf_counter()
-    result = PromptedTracking(model).run(store, prompts)
-    tracked = time.perf_counter()
-    write_run_folder(result, store, out, command="bench", source_prompts=prompts)
-    written = time.perf_counter()
-    index_of = {source: index for index, source in enumerate(result.source_indices)}
-    prediction = prediction_sequence(result, model.spec.name, str(out))
-    temporal_stability(prediction, frames=lambda frame: store[index_of[frame]], name=model.spec.name)
-    scored = time.perf_counter()
-    return {"tracking_s": tracked - started, "render_s": written - tracked, "metrics_s": scored - written,
-            "total_s": scored - started}
+    _, outputs = segment_to_folder(model, store, prompts, out, command="bench")
+    total = time.perf_counter() - started
+    return {"total_s": total, **outputs.timings}
 
 
 def run_bench(job: BenchJob) -> dict[str, Any]:
@@ -142,8 +133,8 @@ def run_bench(job: BenchJob) -> dict[str, Any]:
             "decode": decode,
             "image_encoder": encoder,
             "memory_attention_and_decoder": float(np.mean(per_frame)) - decode - encoder if tracked else 0.0,
-            "render_encode": job_times["render_s"] * 1000.0 / frames,
-            "metrics": job_times["metrics_s"] * 1000.0 / frames,
+            "render_encode": (job_times["masks_s"] + job_times["overlay_s"]) * 1000.0 / frames,
+            "metrics": job_times["flicker_s"] * 1000.0 / frames,
         },
         "peak_ram_mb": _peak_ram_mb(),
         "peak_vram_mb": torch.cuda.max_memory_allocated(model.device) / MIB if cuda else None,

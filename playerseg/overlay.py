@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from playerseg.masks import VOID, bbox_from_mask, davis_palette
+from playerseg.masks import VOID, davis_palette
 from playerseg.prompts import Prompt
 
 POSITIVE_COLOR = (0, 200, 0)
@@ -50,17 +50,25 @@ def draw_overlay(
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
     out = _blend(rgb, labels, alpha)
-    object_ids = [int(i) for i in np.unique(labels) if i not in (0, VOID)]
-    for object_id in object_ids:
-        mask = (labels == object_id).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    boxes = _object_boxes(labels)
+    for object_id, (x, y, w, h) in boxes.items():
+        # contours of the object's box only (offset back to the frame): players cover a few per cent of it
+        mask = (labels[y : y + h, x : x + w] == object_id).view(np.uint8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=(x, y))
         cv2.drawContours(out, contours, -1, object_color(object_id), CONTOUR_PX)
     for prompt in prompts:
         _draw_prompt(out, prompt)
     if draw_ids:  # last, so ids stay readable over contours and clicks
-        for object_id in object_ids:
-            _draw_id(out, labels == object_id, object_id)
+        for object_id, (x, y, w, h) in boxes.items():
+            _draw_id(out, (x, y, x + w, y + h), object_id)
     return out
+
+
+def _object_boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """Each object's bounding box (x, y, w, h), by ascending id; 0 (background) and void have none."""
+    counts = cv2.calcHist([labels], [0], None, [256], [0, 256]).ravel()
+    present = [int(i) for i in np.flatnonzero(counts) if i not in (0, VOID)]
+    return {object_id: cv2.boundingRect((labels == object_id).view(np.uint8)) for object_id in present}
 
 
 def with_caption(rgb: np.ndarray, caption: str) -> np.ndarray:
@@ -88,10 +96,12 @@ def side_by_side(left: np.ndarray, right: np.ndarray, left_label: str, right_lab
 
 
 def _blend(rgb: np.ndarray, labels: np.ndarray, alpha: float) -> np.ndarray:
-    colours = davis_palette().astype(np.float32)[labels]
-    foreground = ((labels != 0) & (labels != VOID))[..., None]
-    blended = rgb.astype(np.float32) * (1.0 - alpha) + colours * alpha
-    return np.where(foreground, np.rint(blended), rgb).astype(np.uint8)
+    # arithmetic on the objects' pixels only: they are a few per cent of a sports frame
+    foreground = (labels != 0) & (labels != VOID)
+    colours = davis_palette().astype(np.float32)[labels[foreground]]
+    out = rgb.copy()
+    out[foreground] = np.rint(rgb[foreground].astype(np.float32) * (1.0 - alpha) + colours * alpha).astype(np.uint8)
+    return out
 
 
 def _scale(image: np.ndarray) -> float:
@@ -113,10 +123,8 @@ def _draw_prompt(out: np.ndarray, prompt: Prompt) -> None:
         cv2.circle(out, centre, radius + 1, RING_COLOR, 2, cv2.LINE_AA)
 
 
-def _draw_id(out: np.ndarray, mask: np.ndarray, object_id: int) -> None:
-    box = bbox_from_mask(mask)
-    if box is None:
-        return
+def _draw_id(out: np.ndarray, box: tuple[int, int, int, int], object_id: int) -> None:
+    """The id centred above the object's box (x0, y0, x1, y1; x1 and y1 exclusive)."""
     x0, y0, x1, _ = box
     text = str(object_id)
     scale = max(0.45, 0.9 * _scale(out))  # below ~0.45 Hershey digits stop being legible

@@ -124,6 +124,39 @@ def _scale_prompt(prompt: Prompt, index: int, scale_x: float, scale_y: float) ->
 
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+FrameSink = Callable[[int, np.ndarray], None]  # (selection index, uint8 label map): a frame whose masks are final
+
+
+class FinalFrames:
+    """Hands each frame's label map to a sink, in frame order, as soon as no later pass can change it.
+
+    A frame is final once every pass that visits it has: the forward pass visits the frames from the earliest
+    first prompt on, the backward pass the frames before the latest first prompt. With every object first prompted
+    on frame 0 (the usual case) each frame is final as soon as it is tracked, so the run folder is written while
+    tracking runs; otherwise the frames wait for the backward pass."""
+
+    def __init__(self, masks: MaskTrack, first_frames: list[int], num_frames: int, sink: FrameSink) -> None:
+        earliest, latest = min(first_frames), max(first_frames)
+        self._passes = [int(index >= earliest) + int(index < latest) for index in range(num_frames)]
+        self._passes_left = list(self._passes)
+        self._masks = masks
+        self._sink = sink
+        self._next = 0
+
+    def visited(self, result: FrameResult) -> None:
+        self._passes_left[result.frame] -= 1
+        while self._next < len(self._passes_left) and self._passes_left[self._next] == 0:
+            self._sink(self._next, self._label_map(self._next, result))
+            self._next += 1
+
+    def _label_map(self, index: int, result: FrameResult) -> np.ndarray:
+        if index == result.frame and self._passes[index] == 1:
+            # the frame's only pass: paint its masks directly (as MaskTrack.label_map would) instead of decoding them
+            labels = np.zeros((self._masks.height, self._masks.width), dtype=np.uint8)
+            for object_id in sorted(result.masks):
+                labels[result.masks[object_id]] = object_id
+            return labels
+        return self._masks.label_map(index)
 
 
 class PromptedTracking:
@@ -133,10 +166,15 @@ class PromptedTracking:
         self.model = model
 
     def run(
-        self, store: FrameStore, prompts: PromptSet, progress: ProgressCallback | None = None
+        self,
+        store: FrameStore,
+        prompts: PromptSet,
+        progress: ProgressCallback | None = None,
+        on_frame: FrameSink | None = None,
     ) -> RunResult:
-        prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
-        mapped, warnings = map_prompts_to_selection(prompts, store)
+        """Track every prompted object; `on_frame` receives each frame's final label map, in order, while
+        tracking runs (see FinalFrames)."""
+        mapped, warnings = self.prepare_prompts(store, prompts)
         masks = MaskTrack(store.height, store.width)
         stats = [
             FrameStats(index=i, source_frame=source, time_s=time_s)
@@ -146,8 +184,12 @@ class PromptedTracking:
         with Sam2VideoTracker(self.model, store) as tracker:
             tracker.add_prompts(mapped)
             total_steps = _count_steps(mapped, len(store))
+            first_frames = [min(p.frame for p in mapped.prompts if p.object_id == obj) for obj in mapped.object_ids]
+            final = None if on_frame is None else FinalFrames(masks, first_frames, len(store), on_frame)
             for done, result in enumerate(tracker.track(), start=1):
                 _record(result, masks, stats)
+                if final is not None:
+                    final.visited(result)
                 if progress is not None:
                     progress(done, total_steps)
             object_ids = tracker.object_ids
@@ -165,6 +207,12 @@ class PromptedTracking:
             timings={"tracking_s": time.perf_counter() - started},
             warnings=[*self.model.warnings, *warnings],
         )
+
+    @staticmethod
+    def prepare_prompts(store: FrameStore, prompts: PromptSet) -> tuple[PromptSet, list[str]]:
+        """The prompts checked against the clip and mapped to the processed frames, with warnings."""
+        prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
+        return map_prompts_to_selection(prompts, store)
 
 
 def _count_steps(prompts: PromptSet, num_frames: int) -> int:

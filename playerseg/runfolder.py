@@ -1,5 +1,6 @@
 """The run folder (DESIGN.md section 2): masks/00000.png..., overlay.mp4, frames.csv, run.json
-(+ detections.json, and "track_ids" in run.json, for an auto-labelling run).
+(+ detections.json, and "track_ids" in run.json, for an auto-labelling run; "flicker" in run.json when the flicker
+metrics were measured as the folder was written, as `segment` does).
 
 Masks are written at the clip's own size and named by the clip's frame number, so they line up with ground truth
 in the DAVIS layout; the overlay video shows the processed frames (possibly downscaled) at the processed rate.
@@ -11,20 +12,26 @@ import csv
 import datetime as dt
 import json
 import platform
+import queue
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import asdict
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from evaluation.results import latency_summary_dict
+from evaluation.results import TemporalResult, latency_summary_dict
+from evaluation.temporal import TemporalMetric
 from playerseg.detections import write_detections_json
 from playerseg.masks import write_palette_png
 from playerseg.overlay import draw_overlay, with_caption
-from playerseg.pipelines import FrameStats, RunResult
+from playerseg.pipelines import FrameStats, ProgressCallback, PromptedTracking, RunResult
 from playerseg.prompts import PromptSet
+from playerseg.registry import LoadedModel
 from playerseg.video import FrameStore, VideoWriter
 
 FRAME_COLUMNS = [
@@ -43,6 +50,129 @@ FRAME_COLUMNS = [
 RenderProgress = Callable[[int, int], None]
 
 
+class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
+    """Writes a run folder frame by frame, in frame order, while the run goes on: each frame's mask PNG, its overlay
+    frame and (with `flicker`) its step of the flicker metrics; `finish()` adds frames.csv and run.json.
+
+    Frames are read from the store on the caller's thread (the store is not thread-safe). With `background` the
+    drawing, encoding and metrics run on a worker thread, fed through a short queue: worth it where the caller's
+    thread mostly waits (on the GPU); on a small CPU the worker and SAM2 would share the same cores."""
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        store: FrameStore,
+        model_facts: dict[str, Any],
+        prompts: PromptSet,
+        flicker: bool = True,
+        background: bool = False,
+        progress: RenderProgress | None = None,
+    ) -> None:
+        self.folder = Path(out_dir)
+        (self.folder / "masks").mkdir(parents=True, exist_ok=True)
+        self._store = store
+        self._prompts = prompts  # in processed frames and pixels
+        self._model_name = str(model_facts.get("model", ""))
+        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if model_facts["random_weights"] else ""
+        self._progress = progress
+        self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
+        self._flicker = TemporalMetric() if flicker else None
+        self._frames_added = 0
+        self._frames_written = 0
+        self.timings = {"masks_s": 0.0, "overlay_s": 0.0, "flicker_s": 0.0}
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[tuple[int, np.ndarray, np.ndarray] | None] | None = None
+        self._worker: threading.Thread | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=8)  # a few frames ahead at most: bounded memory
+            self._worker = threading.Thread(target=self._work, name="run-folder-writer", daemon=True)
+            self._worker.start()
+
+    def add(self, index: int, labels: np.ndarray) -> None:
+        """Frame `index` (selection index, in order from 0) with its final uint8 label map (processed size)."""
+        if index != self._frames_added:
+            raise ValueError(f"frames must be added in order: expected frame {self._frames_added}, got {index}.")
+        self._raise_worker_error()
+        rgb = self._store[index]
+        self._frames_added += 1
+        if self._queue is None:
+            self._write_frame(index, labels, rgb)
+        else:
+            self._queue.put((index, labels, rgb))
+
+    def finish(self, result: RunResult, command: str = "", source_prompts: PromptSet | None = None) -> RunOutputs:
+        """Wait for every frame, then write frames.csv, run.json (with the flicker summary) and prompts.json.
+        `source_prompts` (clip frames and pixels) is kept so the run can be replayed on another model."""
+        self._stop_worker()
+        self._raise_worker_error()
+        if self._frames_written != len(self._store):
+            raise RuntimeError(f"the run folder got {self._frames_written} of {len(self._store)} frames.")
+        self._video.close()
+        if source_prompts is not None:
+            source_prompts.save(self.folder / "prompts.json")
+        write_frames_csv(result.frame_stats, self.folder / "frames.csv")
+        if result.autolabel is not None:
+            write_detections_json(result.autolabel.records, self.folder / "detections.json")
+        flicker = None
+        facts = run_facts(result, command)
+        if self._flicker is not None:
+            started = time.perf_counter()
+            flicker = self._flicker.compute(name=self._model_name)
+            self.timings["flicker_s"] += time.perf_counter() - started
+            facts["flicker"] = {key: value for key, value in flicker.summary().items() if key != "name"}
+        facts["timings"].update({key: round(value, 3) for key, value in self.timings.items()})
+        (self.folder / "run.json").write_text(json.dumps(facts, indent=2))
+        return RunOutputs(self.folder, flicker, dict(self.timings))
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop_worker()
+        self._video.close()
+
+    def _write_frame(self, index: int, labels: np.ndarray, rgb: np.ndarray) -> None:
+        started = time.perf_counter()
+        source_frame = self._store.source_indices[index]
+        clip_size = (self._store.info.width, self._store.info.height)
+        _write_mask_png(self.folder / "masks", source_frame, labels, clip_size)
+        drawn = time.perf_counter()
+        frame = draw_overlay(rgb, labels, self._prompts.for_frame(index))
+        self._video.write(with_caption(frame, self._caption) if self._caption else frame)
+        encoded = time.perf_counter()
+        if self._flicker is not None:
+            self._flicker.update(source_frame, labels, rgb)
+        self.timings["masks_s"] += drawn - started
+        self.timings["overlay_s"] += encoded - drawn
+        self.timings["flicker_s"] += time.perf_counter() - encoded
+        self._frames_written += 1
+        if self._progress is not None:
+            self._progress(self._frames_written, len(self._store))
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after a failure keep taking frames so the caller never blocks on a full queue
+                try:
+                    self._write_frame(*item)
+                except BaseException as error:  # handed to the caller's thread at its next add() or finish()
+                    self._error = error
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None and self._queue is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    folder: Path
+    flicker: TemporalResult | None  # the flicker metrics of the run (None when not asked for)
+    timings: dict[str, float]  # seconds spent writing mask PNGs, drawing + encoding the overlay, measuring flicker
+
+
 def write_run_folder(
     result: RunResult,
     store: FrameStore,
@@ -51,38 +181,42 @@ def write_run_folder(
     progress: RenderProgress | None = None,
     source_prompts: PromptSet | None = None,
 ) -> Path:
-    """Write every output of a run; returns the folder. `source_prompts` (clip frames and pixels) is kept as
-    prompts.json so the run can be replayed on another model."""
-    out = Path(out_dir)
-    (out / "masks").mkdir(parents=True, exist_ok=True)
-    if source_prompts is not None:
-        source_prompts.save(out / "prompts.json")
-    write_masks(result, out / "masks")
-    write_overlay(result, store, out / "overlay.mp4", progress)
-    write_frames_csv(result.frame_stats, out / "frames.csv")
-    if result.autolabel is not None:
-        write_detections_json(result.autolabel.records, out / "detections.json")
-    (out / "run.json").write_text(json.dumps(run_facts(result, command), indent=2))
-    return out
+    """Write every output of a finished run (no flicker metrics); returns the folder."""
+    with RunFolderWriter(out_dir, store, result.model, result.prompts, flicker=False, progress=progress) as writer:
+        for index in range(len(store)):
+            writer.add(index, result.masks.label_map(index))
+        return writer.finish(result, command, source_prompts).folder
+
+
+def segment_to_folder(
+    model: LoadedModel,
+    store: FrameStore,
+    prompts: PromptSet,
+    out_dir: str | Path,
+    command: str = "",
+    progress: ProgressCallback | None = None,
+    background: bool | None = None,
+) -> tuple[RunResult, RunOutputs]:
+    """The `segment` job: track the prompted objects and write the run folder and flicker metrics as the frames
+    become final. `background` (default: on CUDA) draws, encodes and measures on a worker thread."""
+    mapped, _ = PromptedTracking.prepare_prompts(store, prompts)
+    on_gpu = model.device.startswith("cuda") if background is None else background
+    with RunFolderWriter(out_dir, store, model.describe(), mapped, background=on_gpu) as writer:
+        result = PromptedTracking(model).run(store, prompts, progress, on_frame=writer.add)
+        return result, writer.finish(result, command, source_prompts=prompts)
 
 
 def write_masks(result: RunResult, folder: Path) -> None:
     clip_size = (result.clip.width, result.clip.height)
     for index, source_frame in enumerate(result.source_indices):
-        labels = result.masks.label_map(index)
-        if labels.shape[::-1] != clip_size:  # processed downscaled: masks go back to the clip's size
-            labels = cv2.resize(labels, clip_size, interpolation=cv2.INTER_NEAREST)
-        write_palette_png(folder / f"{source_frame:05d}.png", labels)
+        _write_mask_png(folder, source_frame, result.masks.label_map(index), clip_size)
 
 
-def write_overlay(result: RunResult, store: FrameStore, path: Path, progress: RenderProgress | None = None) -> None:
-    caption = f"{result.model['model']}: RANDOM WEIGHTS, masks mean nothing" if result.model["random_weights"] else ""
-    with VideoWriter(path, fps=store.fps) as writer:
-        for index in range(len(store)):
-            frame = draw_overlay(store[index], result.masks.label_map(index), result.prompts.for_frame(index))
-            writer.write(with_caption(frame, caption) if caption else frame)
-            if progress is not None:
-                progress(index + 1, len(store))
+def _write_mask_png(folder: Path, source_frame: int, labels: np.ndarray, clip_size: tuple[int, int]) -> None:
+    """The frame's label map at the clip's size (processed frames may be downscaled), named by the clip's frame."""
+    if labels.shape[::-1] != clip_size:
+        labels = cv2.resize(labels, clip_size, interpolation=cv2.INTER_NEAREST)
+    write_palette_png(folder / f"{source_frame:05d}.png", labels)
 
 
 def write_frames_csv(stats: list[FrameStats], path: Path) -> None:

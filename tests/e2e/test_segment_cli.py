@@ -82,6 +82,27 @@ def test_segment_synthetic_clip_writes_the_run_folder(synthetic_clip: Path, tmp_
     assert played["duration"] == pytest.approx(12 / info.fps, abs=0.1)
 
 
+def test_segment_measures_flicker_as_it_writes(synthetic_clip: Path, tmp_path: Path) -> None:
+    """The flicker metrics measured while the folder is written equal the evaluation package's, measured afterwards
+    from the mask PNGs and the clip."""
+    from evaluation.datasets import load_masks, open_frames
+    from evaluation.temporal import temporal_stability
+
+    clip = synthetic_clip / "videos" / "seq000.mp4"
+    run = tmp_path / "run"
+    proc = playerseg("playerseg", "segment", str(clip), "--model", "test-sam2.1-tiny-128",
+                     "--prompts", str(synthetic_clip / "prompts" / "seq000.json"), "--out", str(run), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "flicker: consecutive IoU" in proc.stdout
+    written = json.loads((run / "run.json").read_text())["flicker"]
+    (masks,) = load_masks(run).values()
+    with open_frames(clip) as frames:
+        reference = temporal_stability(masks, frames=frames.read).summary()
+    for key in ["consecutive_iou", "flow_consistency", "area_volatility", "boundary_flip_rate", "centroid_jitter_px"]:
+        assert written[key] == pytest.approx(reference[key], abs=1e-9), key
+    assert written["frames"] == 12 and written["presence_toggles"] == reference["presence_toggles"]
+
+
 def test_segment_real_juggle_clip_with_one_click(juggle_clip: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.json"
     PromptSet([Prompt.from_click(0, 1, 700, 230)]).save(prompts)  # on the juggler's shirt

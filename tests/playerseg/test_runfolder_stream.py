@@ -1,0 +1,119 @@
+"""The run folder written while tracking runs: frames handed over in order once final, the same folder as one
+written afterwards (inline and on a worker thread), failures on the worker reaching the caller.
+Real sam2 code, test-size model (random weights, 128 px, CPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from playerseg.masks import read_palette_png
+from playerseg.pipelines import PromptedTracking, open_selection
+from playerseg.prompts import Prompt, PromptSet
+from playerseg.registry import load_video_model
+from playerseg.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
+from playerseg.synthetic import generate_dataset
+
+FRAMES = 8
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("stream")
+    generate_dataset(root / "data", frames=FRAMES, players=2, width=320, height=180, seed=11)
+    return root / "data" / "videos" / "seq000.mp4"
+
+
+@pytest.fixture(scope="module")
+def model():  # noqa: ANN201
+    return load_video_model("test-sam2.1-tiny-128", "cpu")
+
+
+def track_with_sink(model, clip: Path, prompts: PromptSet) -> tuple[list[tuple[int, int, np.ndarray]], object, int]:  # noqa: ANN001
+    """Track, recording (frame, steps done before it was handed over, label map) for every frame handed over."""
+    handed: list[tuple[int, int, np.ndarray]] = []
+    steps = {"done": 0, "total": 0}
+
+    def progress(done: int, total: int) -> None:
+        steps.update(done=done, total=total)
+
+    def sink(index: int, labels: np.ndarray) -> None:
+        handed.append((index, steps["done"], labels.copy()))
+
+    with open_selection(str(clip)) as store:
+        result = PromptedTracking(model).run(store, prompts, progress, on_frame=sink)
+    return handed, result, steps["total"]
+
+
+def test_each_frame_is_handed_over_as_soon_as_it_is_tracked(model, clip: Path) -> None:  # noqa: ANN001
+    prompts = PromptSet([Prompt.from_click(0, 1, 100, 90), Prompt.from_click(0, 2, 220, 90)])
+    handed, result, _ = track_with_sink(model, clip, prompts)
+    assert [index for index, _, _ in handed] == list(range(FRAMES))
+    # progress is reported after the hand-over, so frame i goes out after i earlier steps: no frame waits
+    assert [steps for _, steps, _ in handed] == list(range(FRAMES))
+    for index, _, labels in handed:
+        assert np.array_equal(labels, result.masks.label_map(index))
+
+
+def test_frames_wait_for_the_backward_pass_of_an_object_prompted_later(model, clip: Path) -> None:  # noqa: ANN001
+    prompts = PromptSet([Prompt.from_click(0, 1, 100, 90), Prompt.from_click(5, 2, 220, 90)])
+    handed, result, total = track_with_sink(model, clip, prompts)
+    assert [index for index, _, _ in handed] == list(range(FRAMES))
+    # frames 0-4 get a second (backward) pass for object 2 that ends on frame 0: nothing is final before the last step
+    assert all(steps == total - 1 for _, steps, _ in handed)
+    for index, _, labels in handed:
+        assert np.array_equal(labels, result.masks.label_map(index))
+    assert any(2 in np.unique(labels) for index, _, labels in handed if index < 5), "object 2 tracked backwards"
+
+
+def read_video(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_the_streamed_folder_equals_the_folder_written_afterwards(
+    model, clip: Path, tmp_path: Path, background: bool  # noqa: ANN001
+) -> None:
+    prompts = PromptSet([Prompt.from_click(0, 1, 100, 90), Prompt.from_click(0, 2, 220, 90)])
+    with open_selection(str(clip)) as store:
+        result, outputs = segment_to_folder(model, store, prompts, tmp_path / "streamed", background=background)
+    with open_selection(str(clip)) as store:
+        afterwards = write_run_folder(result, store, tmp_path / "afterwards", source_prompts=prompts)
+    streamed = outputs.folder
+    names = sorted(p.name for p in (streamed / "masks").glob("*.png"))
+    assert names == sorted(p.name for p in (afterwards / "masks").glob("*.png")) and len(names) == FRAMES
+    for name in names:
+        assert np.array_equal(read_palette_png(streamed / "masks" / name), read_palette_png(afterwards / "masks" / name))
+    assert np.abs(read_video(streamed / "overlay.mp4").astype(int) - read_video(afterwards / "overlay.mp4")).mean() < 1
+    assert (streamed / "frames.csv").read_text() == (afterwards / "frames.csv").read_text()
+    facts = json.loads((streamed / "run.json").read_text())
+    assert "flicker" not in json.loads((afterwards / "run.json").read_text())
+    assert facts["flicker"]["frames"] == FRAMES and outputs.flicker is not None
+    assert facts["flicker"]["consecutive_iou"] == pytest.approx(outputs.flicker.mean_consecutive_iou)
+    assert set(facts["timings"]) >= {"tracking_s", "masks_s", "overlay_s", "flicker_s"}
+    assert PromptSet.load(streamed / "prompts.json") == prompts
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_failure_while_writing_reaches_the_caller(clip: Path, tmp_path: Path, background: bool) -> None:
+    facts = {"model": "test", "random_weights": True}
+    with open_selection(str(clip)) as store:
+        with pytest.raises(ValueError, match="labels have shape"):
+            with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([]), background=background) as writer:
+                writer.add(0, np.zeros((store.height, store.width), dtype=np.uint8))
+                writer.add(1, np.zeros((4, 4), dtype=np.uint8))  # the wrong size: drawing the overlay fails
+                for index in range(2, len(store)):
+                    writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
+                writer.finish(None)  # type: ignore[arg-type]  # never reached: the failure is raised first
+
+
+def test_frames_must_come_in_order(clip: Path, tmp_path: Path) -> None:
+    with open_selection(str(clip)) as store:
+        with RunFolderWriter(tmp_path / "run", store, {"model": "m", "random_weights": False}, PromptSet([])) as writer:
+            with pytest.raises(ValueError, match="expected frame 0, got 1"):
+                writer.add(1, np.zeros((store.height, store.width), dtype=np.uint8))
