@@ -2,7 +2,9 @@
 
 A model name is one of the hub models (`sam2.1-tiny` ... `sam2.1-large`, weights from the Hugging Face Hub),
 a test-size model (`test-sam2.1-tiny-128`, `test-sam2.1-tiny-256`: the real SAM2.1 tiny architecture at a reduced
-image size with random weights from a fixed seed), or a local checkpoint: a `.pt` file or a folder holding one.
+image size with random weights from a fixed seed), a benchmark model (`random-sam2.1-tiny` ... `random-sam2.1-large`:
+each size's real architecture at 1024 px with random weights, for measuring costs offline), or a local checkpoint:
+a `.pt` file or a folder holding one.
 
 Heavy imports (torch, sam2 -- importing sam2 initialises Hydra) happen inside the functions that need them.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 RANDOM_WEIGHTS = "random"
-RANDOM_WEIGHTS_LABEL = "random weights (test-size model: its masks mean nothing)"
+RANDOM_WEIGHTS_LABEL = "random weights (a test model: its masks mean nothing)"
 FINETUNED_FROM_RANDOM_LABEL = "finetuned from random weights (test-size model: its masks mean nothing on real footage)"
 
 # sam2 hydra config names, keyed by the size word used in model names.
@@ -106,9 +108,26 @@ def _test_spec(image_size: int) -> ModelSpec:
     )
 
 
+def _benchmark_spec(size: str) -> ModelSpec:
+    """A SAM 2.1 size at its real 1024 px input with random weights: what that size costs (time, memory), offline."""
+    return ModelSpec(
+        name=f"random-sam2.1-{size}",
+        config=SAM2_CONFIGS[size],
+        image_size=1024,
+        source=RANDOM_WEIGHTS,
+        seed=TEST_MODEL_SEED,
+        description=f"SAM 2.1 {size} architecture at 1024 px for benchmarks, {RANDOM_WEIGHTS_LABEL}",
+    )
+
+
 BUILTIN_MODELS: dict[str, ModelSpec] = {
     spec.name: spec
-    for spec in [*(_hub_spec(size) for size in SAM2_CONFIGS), _test_spec(128), _test_spec(256)]
+    for spec in [
+        *(_hub_spec(size) for size in SAM2_CONFIGS),
+        _test_spec(128),
+        _test_spec(256),
+        *(_benchmark_spec(size) for size in SAM2_CONFIGS),
+    ]
 }
 
 

@@ -139,3 +139,14 @@ def test_a_finetuned_folder_is_named_and_labelled_from_its_model_json(tmp_path: 
     (tmp_path / "models" / "unfinished" / "model.json").write_text("{}")  # no checkpoint yet: not offered
     assert finetuned_folders(tmp_path / "models") == [team]
     assert finetuned_folders(tmp_path / "absent") == []
+
+
+def test_benchmark_models_are_each_size_at_1024_with_random_weights() -> None:
+    for size in ["tiny", "small", "base-plus", "large"]:
+        spec = get_spec(f"random-sam2.1-{size}")
+        assert spec.name in list_models()
+        assert spec.config == get_spec(f"sam2.1-{size}").config and spec.image_size == 1024
+        assert spec.random_weights and "random weights" in spec.weights_label
+    model = load_video_model("random-sam2.1-tiny", "cpu")
+    assert model.predictor.image_size == 1024
+    assert model.describe()["random_weights"] and any("random weights" in w for w in model.warnings)
