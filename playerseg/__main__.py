@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 EXIT_USER_ERROR = 2
 
 
+COMPILE_HELP = "CUDA only: sam2's torch.compile'd predictor (vos_optimized); the first frames pay for compiling"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m playerseg", description="PlayerSeg: SAM2 player segmentation.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--model", required=True, help="model name (see --list-models) or local checkpoint path")
     segment.add_argument("--prompts", required=True, help="prompts JSON (clip frame numbers and pixels)")
     segment.add_argument("--out", required=True, help="run folder to write")
+    segment.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     _add_run_options(segment)
     _add_compare_parser(commands)
     _add_autolabel_parser(commands)
@@ -49,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=_positive, help="only the first N frames")
     bench.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
     bench.add_argument("--out", default="bench.json", help="JSON file to write (default bench.json)")
+    bench.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     return parser
 
 
@@ -217,7 +222,7 @@ def _list_models() -> int:
 def _bench(args: argparse.Namespace) -> int:
     from playerseg.bench import BenchJob, format_bench, run_bench, write_bench
 
-    job = BenchJob(args.model, args.clip, args.objects, args.frames, args.device, args.prompts)
+    job = BenchJob(args.model, args.clip, args.objects, args.frames, args.device, args.prompts, args.compile)
     summary = run_bench(job)
     print(format_bench(summary))
     print(f"wrote {write_bench(summary, args.out)}")
@@ -258,7 +263,7 @@ def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     prompts = PromptSet.load(args.prompts)
     command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
-        model = load_video_model(args.model, args.device)
+        model = load_video_model(args.model, args.device, compile_model=args.compile)
         with _ProgressBar("track", args.quiet) as track_bar:
             result, outputs = segment_to_folder(model, store, prompts, args.out, command, track_bar.update)
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""

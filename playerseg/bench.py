@@ -38,6 +38,7 @@ class BenchJob:
     frames: int | None = None  # the first N frames; None: the whole clip
     device: str | None = None
     prompts: str | None = None  # a prompts.json; None: grid clicks on frame 0
+    compile_model: bool = False  # sam2's vos_optimized predictor (CUDA only)
 
     def __post_init__(self) -> None:
         if self.objects < 1:
@@ -102,7 +103,7 @@ def run_bench(job: BenchJob) -> dict[str, Any]:
     from playerseg.pipelines import open_selection
     from playerseg.registry import load_video_model
 
-    model = load_video_model(job.model, job.device)
+    model = load_video_model(job.model, job.device, compile_model=job.compile_model)
     store = open_selection(job.clip, max_frames=job.frames)
     prompts = PromptSet.load(job.prompts) if job.prompts else grid_prompts(store.width, store.height, job.objects)
     prompts.validate(store.width, store.height, len(store))
@@ -123,6 +124,7 @@ def run_bench(job: BenchJob) -> dict[str, Any]:
         "model": model.spec.name,
         "random_weights": model.describe()["random_weights"],
         "device": model.device,
+        "compiled": model.compiled,
         "clip": {"path": job.clip, "width": store.info.width, "height": store.info.height, "frames": frames,
                  "processed_size": [store.width, store.height]},
         "objects": len(prompts.object_ids),

@@ -285,6 +285,7 @@ class LoadedModel:
     checkpoint: str  # file path, or "random"
     checkpoint_sha256: str  # hex digest, or "random"
     warnings: list[str] = field(default_factory=list)
+    compiled: bool = False  # sam2's vos_optimized predictor (torch.compile)
 
     @property
     def random_weights(self) -> bool:
@@ -302,6 +303,7 @@ class LoadedModel:
             "random_weights": self.random_weights,
             "weights": self.spec.weights_label,
             "device": self.device,
+            "compiled": self.compiled,
         }
 
 
@@ -311,14 +313,20 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -> LoadedModel:
-    """Build the SAM2 video predictor for a model name / path / spec on a device (default: cuda if available)."""
+def load_video_model(
+    name_or_spec: str | ModelSpec, device: str | None = None, compile_model: bool = False
+) -> LoadedModel:
+    """Build the SAM2 video predictor for a model name / path / spec on a device (default: cuda if available).
+    `compile_model`: sam2's `vos_optimized` predictor, every part of the model under torch.compile (CUDA only, not
+    on ZeroGPU); the first frames pay for compiling, and each new number of objects tracked together compiles again."""
     spec = get_spec(name_or_spec) if isinstance(name_or_spec, str) else name_or_spec
     device = device or default_device()
     check_device(device)
+    if compile_model:
+        check_compile(device)
     checkpoint = resolve_checkpoint(spec)  # before building: a missing file should fail fast
     warnings: list[str] = []
-    predictor = _build_predictor(spec, device, warnings)
+    predictor = _build_predictor(spec, device, warnings, compile_model)
     if checkpoint is not None:
         _load_state_dict(predictor, checkpoint, spec)
         sha = file_sha256(checkpoint)
@@ -337,7 +345,20 @@ def load_video_model(name_or_spec: str | ModelSpec, device: str | None = None) -
         checkpoint=str(checkpoint) if checkpoint else RANDOM_WEIGHTS,
         checkpoint_sha256=sha,
         warnings=warnings,
+        compiled=compile_model,
     )
+
+
+def check_compile(device: str) -> None:
+    """Raise ModelUnavailableError (one sentence) where torch.compile of the model is not offered."""
+    if not device.startswith("cuda"):
+        raise ModelUnavailableError(
+            "--compile needs a CUDA GPU (sam2's compiled predictor is built for CUDA): drop --compile on CPU."
+        )
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "true"}:
+        raise ModelUnavailableError(
+            "--compile is off on ZeroGPU: the GPU is attached per call, so compiled kernels would not be kept."
+        )
 
 
 def check_device(device: str) -> None:
@@ -376,7 +397,7 @@ def sam2_extension_available() -> bool:
     return True
 
 
-def _build_predictor(spec: ModelSpec, device: str, warnings: list[str]) -> Any:
+def _build_predictor(spec: ModelSpec, device: str, warnings: list[str], compile_model: bool = False) -> Any:
     import torch
     from sam2.build_sam import build_sam2_video_predictor
 
@@ -392,6 +413,7 @@ def _build_predictor(spec: ModelSpec, device: str, warnings: list[str]) -> Any:
             device="cpu",
             hydra_overrides_extra=hydra_overrides(spec, has_extension),
             apply_postprocessing=False,
+            vos_optimized=compile_model,
         )
 
 

@@ -153,6 +153,7 @@ def test_offline_real_model_exits_non_zero_with_one_sentence(synthetic_clip: Pat
     [
         (["--prompts", "missing.json"], "missing.json"),
         (["--clip-is", "nothing"], "unrecognized arguments"),
+        (["--compile", "--device", "cpu"], "--compile needs a CUDA GPU"),
     ],
 )
 def test_bad_input_is_one_clear_message(synthetic_clip: Path, tmp_path: Path, change: list[str], message: str) -> None:

@@ -15,6 +15,7 @@ from playerseg.registry import (
     RANDOM_WEIGHTS,
     SAM2_CONFIGS,
     ModelUnavailableError,
+    check_compile,
     file_sha256,
     get_spec,
     list_models,
@@ -150,3 +151,12 @@ def test_benchmark_models_are_each_size_at_1024_with_random_weights() -> None:
     model = load_video_model("random-sam2.1-tiny", "cpu")
     assert model.predictor.image_size == 1024
     assert model.describe()["random_weights"] and any("random weights" in w for w in model.warnings)
+
+
+def test_compile_is_refused_on_cpu_and_on_zero_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelUnavailableError, match="--compile needs a CUDA GPU"):
+        load_video_model("test-sam2.1-tiny-128", "cpu", compile_model=True)
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    with pytest.raises(ModelUnavailableError, match="off on ZeroGPU"):
+        check_compile("cuda")
+

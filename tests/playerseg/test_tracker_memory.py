@@ -155,3 +155,31 @@ def test_mask_owner_is_the_object_with_the_highest_positive_logit(model: LoadedM
     for index, mask in enumerate(masks):
         assert np.array_equal(mask, reference == index)
     assert not np.logical_and(masks[0], masks[1]).any()
+
+
+def test_the_compiled_predictor_tracks_like_the_plain_one(model: LoadedModel) -> None:
+    """`--compile` builds sam2's SAM2VideoPredictorVOS, which overrides several model steps to suit torch.compile.
+    Its parts run uncompiled here (no GPU, no compiler): the tracker (batched objects, pruned memory) must run
+    those steps and get the plain predictor's masks."""
+    from playerseg.registry import _build_predictor
+
+    predictor = _build_predictor(model.spec, "cpu", [], compile_model=True)
+    assert type(predictor).__name__ == "SAM2VideoPredictorVOS"
+    for part in ["image_encoder", "memory_encoder", "memory_attention", "sam_prompt_encoder", "sam_mask_decoder"]:
+        module = getattr(predictor, part)
+        assert "forward" in vars(module), f"{part} is not compiled"
+        del module.forward  # back to the module's own forward: eager
+    predictor.load_state_dict(model.predictor.state_dict())
+    predictor.eval()
+    compiled = LoadedModel(model.spec, predictor, "cpu", "random", "random", compiled=True)
+    clip = BouncingSquaresClip(12)
+    results = []
+    for loaded in (model, compiled):
+        with Sam2VideoTracker(loaded, clip) as tracker:
+            tracker.add_prompts([p for p in PROMPTS if p.frame < 12])
+            results.append(list(tracker.track()))
+    plain_results, compiled_results = results
+    assert [r.frame for r in plain_results] == [r.frame for r in compiled_results]
+    for a, b in zip(plain_results, compiled_results):
+        for obj, mask in a.masks.items():
+            assert np.mean(mask != b.masks[obj]) <= MAX_FLIPPED_PIXEL_SHARE
