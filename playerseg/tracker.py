@@ -24,10 +24,20 @@ it) needs a new run; the app and CLI always start one.
 Many objects: the objects whose memories line up (same prompted frames, same remembered frames) run through
 memory attention, the mask decoder and the memory encoder as one batch; the image encoder runs once per frame.
 An object prompted on a later frame starts a batch of its own until its memory lines up.
+
+Frame skipping (`skip=SkipSettings(...)`, track() only): before each frame of a pass a `MotionGate` measures the
+motion since the pass's last processed frame (optical flow at a small work size, ~8 ms/frame at 1080p). Where little
+moved, the frame is skipped: no sam2 call at all and nothing stored in sam2's memory for it; its masks are the last
+processed frame's masks warped by that flow, its object scores are copied from there. Prompted frames and frames where
+an object joins the pass are always processed, and at most `max_consecutive` frames in a row are skipped. What it
+costs: mask edges lag by about the motion below the threshold, and sam2 sees fewer memories (it reads memories by
+frame index and leaves missing frames out), so the track leans more on the prompted frames. A skipped frame costs
+the frame read, the flow and the warp; a processed frame costs the flow on top of the model.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -38,6 +48,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from evaluation.profiling import FrameProfiler
+from playerseg.frameskip import MotionGate, SkipSettings
 from playerseg.prompts import Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
 
@@ -62,18 +73,23 @@ class TrackingError(RuntimeError):
 
 @dataclass(frozen=True)
 class FrameResult:
-    """One processed frame: masks of the objects tracked in this pass, with what it cost."""
+    """One frame of a pass: masks of the objects tracked in this pass, with what it cost."""
 
     frame: int  # index in the frame source
     masks: dict[int, np.ndarray]  # object id -> bool HxW, non-overlapping within the pass
     object_scores: dict[int, float]  # object id -> SAM2's object-presence logit (> 0: visible)
-    latency_ms: float  # frame read + preprocessing + model + masks back on the host (+ prompt work on this frame)
+    # frame read + preprocessing + model + masks back on the host (+ prompt work on this frame, + the skip gate);
+    # a skipped frame: frame read + gate (flow) + carrying the masks
+    latency_ms: float
     prompt_ms: float  # of which decoding the prompts given on this frame and encoding them into memory
     decode_ms: float  # of which reading and preprocessing the frame
     encoder_ms: float  # of which the image encoder (once per frame, shared by all objects)
     memory_mb: float  # CUDA memory allocated, or process RSS on CPU
     peak_memory_mb: float  # CUDA peak allocated since tracking started, or process RSS high-water mark
     reverse: bool  # True when produced by the backward pass
+    skipped: bool = False  # frame skipping: no model call, masks carried from the pass's last processed frame
+    motion_px: float = math.nan  # frame skipping: motion since the last processed frame; nan where not measured
+    gate_ms: float = 0.0  # frame skipping: of latency_ms, deciding whether to skip (+ carrying the masks on a skip)
 
 
 class _Sam2FrameFeed:
@@ -84,7 +100,15 @@ class _Sam2FrameFeed:
         self._image_size = image_size
         self._cache: OrderedDict[int, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._primed: tuple[int, np.ndarray] | None = None
         self.last_fetch_ms = 0.0
+
+    def prime(self, index: int, rgb: np.ndarray) -> None:
+        """Hand over frame `index`, already read by the caller, so the next fetch of it does not read it again."""
+        self._primed = (index, rgb)
+
+    def unprime(self) -> None:
+        self._primed = None
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -97,7 +121,9 @@ class _Sam2FrameFeed:
             self._cache.move_to_end(index)
             tensor = self._cache[index]
         else:
-            tensor = torch.from_numpy(preprocess_frame(self._frames[index], self._image_size))
+            primed = self._primed
+            rgb = primed[1] if primed is not None and primed[0] == index else self._frames[index]
+            tensor = torch.from_numpy(preprocess_frame(rgb, self._image_size))
             self._cache[index] = tensor
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -153,9 +179,11 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         use_autocast: bool | None = None,
         prune_memory: bool = True,
         batch_objects: bool = True,
+        skip: SkipSettings | None = None,
     ) -> None:
         """`prune_memory` and `batch_objects` exist to compare against sam2's plain per-object path (tests and
-        benchmarks); the results are the same either way."""
+        benchmarks); the results are the same either way. `skip`: motion-gated frame skipping in track() (see the
+        module docstring); None processes every frame."""
         if len(frames) == 0:
             raise TrackingError("The clip has no frames to track.")
         self.model = model
@@ -177,6 +205,7 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self.prune_memory = prune_memory
         self.batch_objects = batch_objects
         self._memory_window = memory_window(self._predictor)
+        self.skip = skip
 
     def _new_state(self) -> dict[str, Any]:
         return new_inference_state(self._feed, self.frames.height, self.frames.width, self.model.device)
@@ -256,13 +285,86 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
             self._predictor.propagate_in_video_preflight(self._state)
         self._add_prompt_time(min(self._first_prompt_frame.values()), started)
         first_frames = self._first_prompt_frame
-        num_frames = len(self.frames)
-        for frame in range(min(first_frames.values()), num_frames):
-            objects = [obj for obj, first in first_frames.items() if first <= frame]
-            yield self._step(frame, objects, reverse=False)
-        for frame in range(max(first_frames.values()) - 1, -1, -1):
-            objects = [obj for obj, first in first_frames.items() if first > frame]
-            yield self._step(frame, objects, reverse=True)
+        forward = range(min(first_frames.values()), len(self.frames))
+        backward = range(max(first_frames.values()) - 1, -1, -1)
+        gate = None if self.skip is None else MotionGate(self.skip)
+        yield from self._run_pass(forward, False, gate)
+        yield from self._run_pass(backward, True, gate)
+
+    def _pass_objects(self, frame: int, reverse: bool) -> list[int]:
+        """The objects a pass tracks on `frame`: going forward those first prompted on or before it, going backward
+        those first prompted after it."""
+        if reverse:
+            return [obj for obj, first in self._first_prompt_frame.items() if first > frame]
+        return [obj for obj, first in self._first_prompt_frame.items() if first <= frame]
+
+    def _run_pass(self, frames: range, reverse: bool, gate: MotionGate | None) -> Iterator[FrameResult]:
+        """One pass of track(): every frame through the model, or through the motion gate when skipping is on."""
+        if gate is None:
+            for frame in frames:
+                yield self._step(frame, self._pass_objects(frame, reverse), reverse)
+            return
+        gate.reset()  # the gate's reference must be a frame of this pass (the backward pass starts afresh)
+        last_processed: FrameResult | None = None
+        for frame in frames:
+            result = self._gated_step(gate, frame, self._pass_objects(frame, reverse), reverse, last_processed)
+            if not result.skipped:
+                last_processed = result
+            yield result
+
+    def _gated_step(
+        self, gate: MotionGate, frame: int, object_ids: list[int], reverse: bool, last_processed: FrameResult | None
+    ) -> FrameResult:
+        """Read the frame, ask the gate, then run the model on it or carry the last processed frame's masks."""
+        self.profiler.synchronize()
+        started = time.perf_counter()
+        rgb = self.frames[frame]
+        read_ms = (time.perf_counter() - started) * 1000.0
+        decision = gate.decide(rgb, must_process=self._must_process(frame, object_ids, last_processed))
+        if not decision.skip or last_processed is None:  # the gate always processes a pass's first frame
+            self._feed.prime(frame, rgb)
+            try:
+                return self._step(
+                    frame, object_ids, reverse, started=started, read_ms=read_ms,
+                    motion_px=decision.motion_px, gate_ms=decision.gate_ms,
+                )
+            finally:
+                self._feed.unprime()
+        # Skipped: no sam2 call, so nothing goes into sam2's memory for this frame. sam2 reads memories by frame
+        # index (`_prepare_memory_conditioned_features`): a missing previous frame's memory is left out ("skip
+        # padding frames") and so is a missing object pointer (only found ones are appended); later frames simply
+        # attend to fewer memories, with temporal encodings still set by true frame distance.
+        carry_started = time.perf_counter()
+        masks = gate.carry(last_processed.masks)
+        gate_ms = decision.gate_ms + (time.perf_counter() - carry_started) * 1000.0
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        self.profiler.record(
+            frame, latency_ms, prompt=False, decode_ms=read_ms, prompt_ms=0.0, encoder_ms=0.0,
+            skipped=True, motion_px=decision.motion_px, gate_ms=gate_ms,
+        )
+        memory_mb, peak_mb = self.profiler.memory_now()
+        return FrameResult(
+            frame=frame,
+            masks=masks,
+            object_scores=dict(last_processed.object_scores),
+            latency_ms=latency_ms,
+            prompt_ms=0.0,
+            decode_ms=read_ms,
+            encoder_ms=0.0,
+            memory_mb=memory_mb,
+            peak_memory_mb=peak_mb,
+            reverse=reverse,
+            skipped=True,
+            motion_px=decision.motion_px,
+            gate_ms=gate_ms,
+        )
+
+    def _must_process(self, frame: int, object_ids: list[int], last_processed: FrameResult | None) -> bool:
+        """Prompted frames get the model, and so does a frame where an object joins the pass (its first prompted
+        frame going forward, the frame before it going backward): there is nothing of it to carry."""
+        if last_processed is None or set(object_ids) != set(last_processed.masks):
+            return True
+        return any(frame in self._outputs(obj)["cond_frame_outputs"] for obj in object_ids)
 
     def step(self, frame: int) -> FrameResult:
         """Streaming, forward only: process `frame` for every live object whose first prompt is on or before it.
@@ -271,6 +373,8 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
 
         if self._tracked:
             raise TrackingError("This tracker ran track(); start a new tracker to stream frames.")
+        if self.skip is not None:
+            raise TrackingError("Frame skipping works in track() only; make the streaming tracker with skip=None.")
         if not self._next_frame <= frame < len(self.frames):
             raise TrackingError(
                 f"Cannot process frame {frame}: the next frame must be from {self._next_frame} to {len(self.frames) - 1}."
@@ -303,11 +407,23 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         self._prompt_ms[frame] = self._prompt_ms.get(frame, 0.0) + elapsed_ms
 
-    def _step(self, frame: int, object_ids: list[int], reverse: bool) -> FrameResult:
+    def _step(
+        self,
+        frame: int,
+        object_ids: list[int],
+        reverse: bool,
+        started: float | None = None,
+        read_ms: float = 0.0,
+        motion_px: float = math.nan,
+        gate_ms: float | None = None,
+    ) -> FrameResult:
+        """Run the model on the frame. With frame skipping on, the caller already read the frame and asked the
+        gate: `started` is when it began, `read_ms` and `gate_ms` count into this frame's latency."""
         import torch
 
-        self.profiler.synchronize()
-        started = time.perf_counter()
+        if started is None:
+            self.profiler.synchronize()
+            started = time.perf_counter()
         self._feed.last_fetch_ms = 0.0
         with torch.inference_mode(), self._autocast():
             encoder_ms = self._encode_image(frame, object_ids)
@@ -320,9 +436,11 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self.profiler.synchronize()
         prompt_ms = self._prompt_ms.pop(frame, 0.0)  # counted once, with the first pass through the frame
         latency_ms = (time.perf_counter() - started) * 1000.0 + prompt_ms
-        decode_ms = self._feed.last_fetch_ms
+        decode_ms = read_ms + self._feed.last_fetch_ms
+        gated = {} if gate_ms is None else {"skipped": False, "motion_px": motion_px, "gate_ms": gate_ms}
         self.profiler.record(
-            frame, latency_ms, prompt=prompt_ms > 0, decode_ms=decode_ms, prompt_ms=prompt_ms, encoder_ms=encoder_ms
+            frame, latency_ms, prompt=prompt_ms > 0, decode_ms=decode_ms, prompt_ms=prompt_ms, encoder_ms=encoder_ms,
+            **gated,
         )
         memory_mb, peak_mb = self.profiler.memory_now()
         return FrameResult(
@@ -336,6 +454,8 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
             memory_mb=memory_mb,
             peak_memory_mb=peak_mb,
             reverse=reverse,
+            motion_px=motion_px,
+            gate_ms=0.0 if gate_ms is None else gate_ms,
         )
 
     def _encode_image(self, frame: int, object_ids: list[int]) -> float:
