@@ -8,6 +8,7 @@ Bad input ends with one sentence on stderr and exit code 2; slow imports (torch,
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from playerseg.autolabel import AutoLabelJob
+    from playerseg.frameskip import SkipSettings
 
 EXIT_USER_ERROR = 2
 
@@ -36,6 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--prompts", required=True, help="prompts JSON (clip frame numbers and pixels)")
     segment.add_argument("--out", required=True, help="run folder to write")
     segment.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+    segment.add_argument(
+        "--skip-motion",
+        type=_positive_pixels,
+        metavar="PX",
+        help="skip the model on frames that moved less than PX pixels since the last processed frame (99th "
+        "percentile of the optical flow) and carry the masks forward by the flow; off by default",
+    )
+    segment.add_argument(
+        "--skip-max", type=_positive, default=4, metavar="N", help="never skip more than N frames in a row (default 4)"
+    )
     _add_run_options(segment)
     _add_compare_parser(commands)
     _add_autolabel_parser(commands)
@@ -173,6 +185,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_pixels(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of pixels, got {text}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of pixels, got {text}")
+    return value
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -265,12 +287,24 @@ def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
         model = load_video_model(args.model, args.device, compile_model=args.compile)
         with _ProgressBar("track", args.quiet) as track_bar:
-            result, outputs = segment_to_folder(model, store, prompts, args.out, command, track_bar.update)
+            result, outputs = segment_to_folder(
+                model, store, prompts, args.out, command, track_bar.update, skip=_skip_settings(args)
+            )
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""
     print(f"wrote {outputs.folder} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
+    if result.frame_skipping is not None:
+        skipped = result.frame_skipping
+        print(f"frame skipping: {skipped['skipped_visits']} of {skipped['visits']} frame visits carried masks "
+              f"instead of running the model (motion < {skipped['threshold_px']} px)")
     if outputs.flicker is not None:
         print(_flicker_line(outputs.flicker.summary()))
     return 0
+
+
+def _skip_settings(args: argparse.Namespace) -> SkipSettings | None:
+    from playerseg.frameskip import SkipSettings
+
+    return None if args.skip_motion is None else SkipSettings(args.skip_motion, max_consecutive=args.skip_max)
 
 
 def _flicker_line(summary: dict) -> str:

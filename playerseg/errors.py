@@ -5,6 +5,7 @@ from __future__ import annotations
 from playerseg.association import AssociationError
 from playerseg.bench import BenchError
 from playerseg.detections import DetectionsError
+from playerseg.frameskip import FrameSkipError
 from playerseg.masks import MaskError
 from playerseg.player_filter import FilterError
 from playerseg.prompts import PromptError
@@ -28,5 +29,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     MaskError,
     ModelUnavailableError,
     TrackingError,
+    FrameSkipError,
     BenchError,
 )

@@ -6,6 +6,7 @@ AutoLabeler (playerseg.autolabel): a detector finds the players, SAM2 tracks the
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ import numpy as np
 
 from evaluation.results import ProfileResult
 from playerseg.detections import AutoLabelReport
+from playerseg.frameskip import SkipSettings
 from playerseg.masks import MaskTrack
 from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
@@ -38,11 +40,18 @@ class FrameStats:
     visible_objects: int = 0
     detect_ms: float = 0.0  # auto-labeler: detection, filtering and association (included in latency_ms)
     prompt_frame: bool = False  # reported apart from the per-frame latency distribution (it takes the cold start)
+    skipped_passes: int = 0  # frame skipping: passes that carried masks here instead of running the model
+    gate_ms: float = 0.0  # frame skipping: deciding (+ carrying), included in latency_ms
+    motion_px: float = math.nan  # frame skipping: the motion measured on the last pass through the frame
 
     def add(self, result: FrameResult) -> None:
         self.latency_ms += result.latency_ms
         self.decode_ms += result.decode_ms
         self.prompt_ms += result.prompt_ms
+        self.skipped_passes += int(result.skipped)
+        self.gate_ms += result.gate_ms
+        if not math.isnan(result.motion_px):
+            self.motion_px = result.motion_px
         self.memory_mb = max(self.memory_mb, result.memory_mb)
         self.peak_memory_mb = max(self.peak_memory_mb, result.peak_memory_mb)
         self.passes += 1
@@ -63,6 +72,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     autolabel: AutoLabelReport | None = None  # detections, tracks and id events of an auto-labelling run
+    frame_skipping: dict[str, Any] | None = None  # settings and how many frames were skipped, when skipping was on
 
     def profile(self) -> ProfileResult:
         """Per-frame latency and memory as `evaluation` summarises them (passes through a frame summed)."""
@@ -160,10 +170,11 @@ class FinalFrames:
 
 
 class PromptedTracking:
-    """SAM2 tracks the objects the user clicked."""
+    """SAM2 tracks the objects the user clicked; with `skip`, frames that barely moved carry the masks forward."""
 
-    def __init__(self, model: LoadedModel) -> None:
+    def __init__(self, model: LoadedModel, skip: SkipSettings | None = None) -> None:
         self.model = model
+        self.skip = skip
 
     def run(
         self,
@@ -181,7 +192,7 @@ class PromptedTracking:
             for i, (source, time_s) in enumerate(zip(store.source_indices, store.times_s))
         ]
         started = time.perf_counter()
-        with Sam2VideoTracker(self.model, store) as tracker:
+        with Sam2VideoTracker(self.model, store, skip=self.skip) as tracker:
             tracker.add_prompts(mapped)
             total_steps = _count_steps(mapped, len(store))
             first_frames = [min(p.frame for p in mapped.prompts if p.object_id == obj) for obj in mapped.object_ids]
@@ -206,6 +217,7 @@ class PromptedTracking:
             object_ids=object_ids,
             timings={"tracking_s": time.perf_counter() - started},
             warnings=[*self.model.warnings, *warnings],
+            frame_skipping=None if self.skip is None else skipping_facts(self.skip, stats),
         )
 
     @staticmethod
@@ -213,6 +225,20 @@ class PromptedTracking:
         """The prompts checked against the clip and mapped to the processed frames, with warnings."""
         prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
         return map_prompts_to_selection(prompts, store)
+
+
+def skipping_facts(skip: SkipSettings, stats: list[FrameStats]) -> dict[str, Any]:
+    """What run.json says of frame skipping: the settings and how many frame visits carried masks."""
+    visits = sum(s.passes for s in stats)
+    skipped = sum(s.skipped_passes for s in stats)
+    return {
+        "threshold_px": skip.threshold_px,
+        "max_consecutive": skip.max_consecutive,
+        "work_height": skip.work_height,
+        "skipped_visits": skipped,
+        "visits": visits,
+        "skipped_share": round(skipped / visits, 4) if visits else 0.0,
+    }
 
 
 def _count_steps(prompts: PromptSet, num_frames: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import platform
 import queue
 import threading
@@ -27,6 +28,7 @@ import numpy as np
 from evaluation.results import TemporalResult, latency_summary_dict
 from evaluation.temporal import TemporalMetric
 from playerseg.detections import write_detections_json
+from playerseg.frameskip import SkipSettings
 from playerseg.masks import write_palette_png
 from playerseg.overlay import draw_overlay, with_caption
 from playerseg.pipelines import FrameStats, ProgressCallback, PromptedTracking, RunResult
@@ -46,6 +48,9 @@ FRAME_COLUMNS = [
     "peak_memory_mb",
     "passes",
     "visible_objects",
+    "skipped_passes",
+    "gate_ms",
+    "motion_px",
 ]
 RenderProgress = Callable[[int, int], None]
 
@@ -196,13 +201,15 @@ def segment_to_folder(
     command: str = "",
     progress: ProgressCallback | None = None,
     background: bool | None = None,
+    skip: SkipSettings | None = None,
 ) -> tuple[RunResult, RunOutputs]:
     """The `segment` job: track the prompted objects and write the run folder and flicker metrics as the frames
-    become final. `background` (default: on CUDA) draws, encodes and measures on a worker thread."""
+    become final. `background` (default: on CUDA) draws, encodes and measures on a worker thread; `skip` turns on
+    motion-gated frame skipping."""
     mapped, _ = PromptedTracking.prepare_prompts(store, prompts)
     on_gpu = model.device.startswith("cuda") if background is None else background
     with RunFolderWriter(out_dir, store, model.describe(), mapped, background=on_gpu) as writer:
-        result = PromptedTracking(model).run(store, prompts, progress, on_frame=writer.add)
+        result = PromptedTracking(model, skip).run(store, prompts, progress, on_frame=writer.add)
         return result, writer.finish(result, command, source_prompts=prompts)
 
 
@@ -237,6 +244,9 @@ def write_frames_csv(stats: list[FrameStats], path: Path) -> None:
                     "peak_memory_mb": round(row.peak_memory_mb, 2),
                     "passes": row.passes,
                     "visible_objects": row.visible_objects,
+                    "skipped_passes": row.skipped_passes,
+                    "gate_ms": round(row.gate_ms, 3),
+                    "motion_px": "" if math.isnan(row.motion_px) else round(row.motion_px, 3),
                 }
             )
 
@@ -271,6 +281,7 @@ def run_facts(result: RunResult, command: str = "") -> dict[str, Any]:
         "timings": {key: round(value, 3) for key, value in result.timings.items()},
         "warnings": result.warnings,
         **autolabel,
+        **({} if result.frame_skipping is None else {"frame_skipping": result.frame_skipping}),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
         "command": command,

@@ -103,6 +103,26 @@ def test_segment_measures_flicker_as_it_writes(synthetic_clip: Path, tmp_path: P
     assert written["frames"] == 12 and written["presence_toggles"] == reference["presence_toggles"]
 
 
+def test_segment_with_frame_skipping_carries_masks_on_skipped_frames(synthetic_clip: Path, tmp_path: Path) -> None:
+    """A threshold no motion reaches: every frame that may be skipped is, so processed frames are the prompt frame
+    and every (skip-max + 1)-th frame after it; every frame still gets its masks."""
+    run = tmp_path / "run"
+    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"),
+                     "--model", "test-sam2.1-tiny-128", "--prompts", str(synthetic_clip / "prompts" / "seq000.json"),
+                     "--out", str(run), "--skip-motion", "10000", "--skip-max", "2", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "frame skipping: 8 of 12 frame visits carried masks" in proc.stdout
+    with open(run / "frames.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["skipped_passes"]) for row in rows] == [0 if i % 3 == 0 else 1 for i in range(12)]
+    assert all(float(row["gate_ms"]) > 0 for row in rows[1:])
+    facts = json.loads((run / "run.json").read_text())
+    assert facts["frame_skipping"] == {"threshold_px": 10000.0, "max_consecutive": 2, "work_height": 180,
+                                       "skipped_visits": 8, "visits": 12, "skipped_share": 0.6667}
+    carried = read_palette_png(run / "masks" / "00001.png")
+    assert set(np.unique(carried)) <= set(np.unique(read_palette_png(run / "masks" / "00000.png")))  # nothing new
+
+
 def test_segment_real_juggle_clip_with_one_click(juggle_clip: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.json"
     PromptSet([Prompt.from_click(0, 1, 700, 230)]).save(prompts)  # on the juggler's shirt
@@ -154,6 +174,7 @@ def test_offline_real_model_exits_non_zero_with_one_sentence(synthetic_clip: Pat
         (["--prompts", "missing.json"], "missing.json"),
         (["--clip-is", "nothing"], "unrecognized arguments"),
         (["--compile", "--device", "cpu"], "--compile needs a CUDA GPU"),
+        (["--skip-motion", "0"], "must be a positive number of pixels"),
     ],
 )
 def test_bad_input_is_one_clear_message(synthetic_clip: Path, tmp_path: Path, change: list[str], message: str) -> None:
