@@ -78,12 +78,15 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         self._store = store
         self._prompts = prompts  # in processed frames and pixels
         self._model_name = str(model_facts.get("model", ""))
-        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if model_facts["random_weights"] else ""
+        random_weights = bool(model_facts["random_weights"])
+        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if random_weights else ""
         self._progress = progress
         self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
         self._flicker = TemporalMetric() if flicker else None
         self._frames_added = 0
         self._frames_written = 0
+        self._mask_files: list[Path] = []
+        self._finished = False
         self.timings = {"masks_s": 0.0, "overlay_s": 0.0, "flicker_s": 0.0}
         self._error: BaseException | None = None
         self._queue: queue.Queue[tuple[int, np.ndarray, np.ndarray] | None] | None = None
@@ -127,17 +130,21 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
             facts["flicker"] = {key: value for key, value in flicker.summary().items() if key != "name"}
         facts["timings"].update({key: round(value, 3) for key, value in self.timings.items()})
         (self.folder / "run.json").write_text(json.dumps(facts, indent=2))
+        self._finished = True
         return RunOutputs(self.folder, flicker, dict(self.timings))
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop_worker()
         self._video.close()
+        if not self._finished:  # a run that failed part way: no half folder that looks like a result
+            for path in [*self._mask_files, self.folder / "overlay.mp4"]:
+                path.unlink(missing_ok=True)
 
     def _write_frame(self, index: int, labels: np.ndarray, rgb: np.ndarray) -> None:
         started = time.perf_counter()
         source_frame = self._store.source_indices[index]
         clip_size = (self._store.info.width, self._store.info.height)
-        _write_mask_png(self.folder / "masks", source_frame, labels, clip_size)
+        self._mask_files.append(_write_mask_png(self.folder / "masks", source_frame, labels, clip_size))
         drawn = time.perf_counter()
         frame = draw_overlay(rgb, labels, self._prompts.for_frame(index))
         self._video.write(with_caption(frame, self._caption) if self._caption else frame)
@@ -219,11 +226,13 @@ def write_masks(result: RunResult, folder: Path) -> None:
         _write_mask_png(folder, source_frame, result.masks.label_map(index), clip_size)
 
 
-def _write_mask_png(folder: Path, source_frame: int, labels: np.ndarray, clip_size: tuple[int, int]) -> None:
+def _write_mask_png(folder: Path, source_frame: int, labels: np.ndarray, clip_size: tuple[int, int]) -> Path:
     """The frame's label map at the clip's size (processed frames may be downscaled), named by the clip's frame."""
     if labels.shape[::-1] != clip_size:
         labels = cv2.resize(labels, clip_size, interpolation=cv2.INTER_NEAREST)
-    write_palette_png(folder / f"{source_frame:05d}.png", labels)
+    path = folder / f"{source_frame:05d}.png"
+    write_palette_png(path, labels)
+    return path
 
 
 def write_frames_csv(stats: list[FrameStats], path: Path) -> None:

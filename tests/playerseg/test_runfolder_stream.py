@@ -110,6 +110,19 @@ def test_a_failure_while_writing_reaches_the_caller(clip: Path, tmp_path: Path, 
                 for index in range(2, len(store)):
                     writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
                 writer.finish(None)  # type: ignore[arg-type]  # never reached: the failure is raised first
+    assert not (tmp_path / "run" / "overlay.mp4").exists() and not list((tmp_path / "run" / "masks").glob("*.png"))
+
+
+def test_a_run_that_fails_part_way_leaves_no_half_folder(clip: Path, tmp_path: Path) -> None:
+    facts = {"model": "test", "random_weights": False}
+    with open_selection(str(clip)) as store:
+        with pytest.raises(RuntimeError, match="tracking failed"):
+            with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([])) as writer:
+                for index in range(3):
+                    writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
+                raise RuntimeError("tracking failed")
+    assert not (tmp_path / "run" / "overlay.mp4").exists() and not list((tmp_path / "run" / "masks").glob("*.png"))
+    assert not (tmp_path / "run" / "run.json").exists()
 
 
 def test_frames_must_come_in_order(clip: Path, tmp_path: Path) -> None:
