@@ -119,6 +119,10 @@ def test_segment_with_frame_skipping_carries_masks_on_skipped_frames(synthetic_c
     facts = json.loads((run / "run.json").read_text())
     assert facts["frame_skipping"] == {"threshold_px": 10000.0, "max_consecutive": 2, "work_height": 180,
                                        "skipped_visits": 8, "visits": 12, "skipped_share": 0.6667}
+    from evaluation.profiling import profile_from_frames_csv
+
+    profile = profile_from_frames_csv(run / "frames.csv")  # the evaluation package reads the new columns
+    assert profile.extra["skipped_passes"].sum() == 8 and np.isnan(profile.extra["motion_px"][0])
     carried = read_palette_png(run / "masks" / "00001.png")
     assert set(np.unique(carried)) <= set(np.unique(read_palette_png(run / "masks" / "00000.png")))  # nothing new
 
