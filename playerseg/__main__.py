@@ -297,7 +297,7 @@ def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         print(f"frame skipping: {skipped['skipped_visits']} of {skipped['visits']} frame visits carried masks "
               f"instead of running the model (motion < {skipped['threshold_px']} px)")
     if outputs.flicker is not None:
-        print(_flicker_line(outputs.flicker.summary()))
+        print(_flicker_line(outputs.flicker.summary(), model.random_weights))
     return 0
 
 
@@ -307,15 +307,17 @@ def _skip_settings(args: argparse.Namespace) -> SkipSettings | None:
     return None if args.skip_motion is None else SkipSettings(args.skip_motion, max_consecutive=args.skip_max)
 
 
-def _flicker_line(summary: dict) -> str:
+def _flicker_line(summary: dict, random_weights: bool) -> str:
     """The run's flicker metrics in one line (higher IoUs, lower flips and volatility: steadier masks)."""
+    label = " (RANDOM WEIGHTS: these figures mean nothing)" if random_weights else ""
+
     def show(key: str) -> str:
         value = summary.get(key)
         return "n/a" if value is None else f"{value:.3f}"
 
     return (
         f"flicker: consecutive IoU {show('consecutive_iou')}, flow consistency {show('flow_consistency')}, "
-        f"boundary flips {show('boundary_flip_rate')}, area volatility {show('area_volatility')}"
+        f"boundary flips {show('boundary_flip_rate')}, area volatility {show('area_volatility')}{label}"
     )
 
 

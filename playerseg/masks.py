@@ -193,6 +193,14 @@ class _Stored:
         return int((self.runs if self.runs is not None else self.bits).nbytes)
 
 
+def paint_label_map(masks: dict[int, np.ndarray], height: int, width: int) -> np.ndarray:
+    """uint8 HxW ids from bool masks by id, painted in ascending id order (the highest id wins where they overlap)."""
+    labels = np.zeros((height, width), dtype=np.uint8)
+    for object_id in sorted(masks):
+        labels[masks[object_id]] = object_id
+    return labels
+
+
 class MaskTrack:
     """Boolean masks per (frame, object id), stored compactly; frames without masks read as empty."""
 
@@ -253,10 +261,8 @@ class MaskTrack:
 
     def label_map(self, frame: int) -> np.ndarray:
         """uint8 HxW ids; ids are painted in ascending order so the highest id wins where masks overlap."""
-        labels = np.zeros((self.height, self.width), dtype=np.uint8)
-        for object_id in self.object_ids_at(frame):
-            labels[self.get(frame, object_id)] = object_id
-        return labels
+        masks = {object_id: self.get(frame, object_id) for object_id in self.object_ids_at(frame)}
+        return paint_label_map(masks, self.height, self.width)
 
     def set_label_map(self, frame: int, labels: np.ndarray) -> None:
         """Store every id in a label map (0 and void 255 ignored); the frame counts as given even if empty."""

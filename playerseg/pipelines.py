@@ -17,7 +17,7 @@ import numpy as np
 from evaluation.results import ProfileResult
 from playerseg.detections import AutoLabelReport
 from playerseg.frameskip import SkipSettings
-from playerseg.masks import MaskTrack
+from playerseg.masks import MaskTrack, paint_label_map
 from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
 from playerseg.registry import LoadedModel
 from playerseg.tracker import FrameResult, Sam2VideoTracker
@@ -161,11 +161,8 @@ class FinalFrames:
 
     def _label_map(self, index: int, result: FrameResult) -> np.ndarray:
         if index == result.frame and self._passes[index] == 1:
-            # the frame's only pass: paint its masks directly (as MaskTrack.label_map would) instead of decoding them
-            labels = np.zeros((self._masks.height, self._masks.width), dtype=np.uint8)
-            for object_id in sorted(result.masks):
-                labels[result.masks[object_id]] = object_id
-            return labels
+            # the frame's only pass: paint its masks as they are instead of decoding them back from the track
+            return paint_label_map(result.masks, self._masks.height, self._masks.width)
         return self._masks.label_map(index)
 
 

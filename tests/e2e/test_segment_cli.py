@@ -93,7 +93,8 @@ def test_segment_measures_flicker_as_it_writes(synthetic_clip: Path, tmp_path: P
     proc = playerseg("playerseg", "segment", str(clip), "--model", "test-sam2.1-tiny-128",
                      "--prompts", str(synthetic_clip / "prompts" / "seq000.json"), "--out", str(run), "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert "flicker: consecutive IoU" in proc.stdout
+    flicker_line = next(line for line in proc.stdout.splitlines() if line.startswith("flicker: consecutive IoU"))
+    assert "RANDOM WEIGHTS" in flicker_line
     written = json.loads((run / "run.json").read_text())["flicker"]
     (masks,) = load_masks(run).values()
     with open_frames(clip) as frames:
