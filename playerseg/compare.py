@@ -17,23 +17,18 @@ from __future__ import annotations
 import gc
 import json
 import math
-import shutil
-import stat
-import tempfile
 import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from evaluation.accuracy import AccuracyError, agreement, score_sequence
-from evaluation.datasets import DatasetError, load_coco_rle, load_mask_folder
+from evaluation.accuracy import AccuracyError, agreement
+from evaluation.datasets import DatasetError
 from evaluation.report import write_report
 from evaluation.results import AccuracyResult, AgreementResult, ProfileResult, TemporalResult
 from evaluation.sequence import MaskSequence, SequenceError
@@ -48,6 +43,8 @@ from playerseg.autolabel import (
 )
 from playerseg.detections import write_detections_json
 from playerseg.detector import GroundingDinoDetector, get_detector_spec, load_detector
+from playerseg.ground_truth import GroundTruthError, score_prompted
+from playerseg.ground_truth import read_ground_truth  # noqa: F401  (callers import it from here too)
 from playerseg.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
 from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection, selection_facts
 from playerseg.prompts import PromptError, PromptSet
@@ -73,15 +70,9 @@ SIDE_BY_SIDE_NAME = "side_by_side.mp4"
 DISAGREEMENT_NAME = "disagreement.mp4"
 REPORT_FOLDER = "report"
 RUN_FILES = ("overlay.mp4", "frames.csv", "run.json", "prompts.json")  # besides masks/*.png
-MAX_GROUND_TRUTH_BYTES = 2 << 30  # uncompressed size cap of a ground-truth zip (a zip bomb stops here)
-MAX_GROUND_TRUTH_MEMBERS = 200_000
 SUMMARY_DIGITS = 4
 LATENCY_KEYS = ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "fps", "prompt_ms", "frames")
 ACCURACY_KEYS = ("J_mean", "F_mean", "JF_mean", "J_recall", "F_recall", "frames_scored")
-
-
-class GroundTruthError(ValueError):
-    """Ground truth that cannot be used for this comparison; the message is one sentence for the user."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +198,9 @@ class Comparison:
     agreement: AgreementResult | None  # None unless both models completed
     report: Path | None
     notices: list[str]  # prompt moves, warnings from the models, random-weight notes
+
+    def __post_init__(self) -> None:
+        self.notices = list(dict.fromkeys(self.notices))  # a notice both models gave (objects not scored) once
 
     def summary(self) -> dict[str, Any]:
         """JSON-able facts (floats rounded): clip, selection, notices, per-model metrics, agreement, file paths."""
@@ -339,7 +333,8 @@ def score_comparison(comparison: Comparison, ground_truth: MaskSequence) -> None
         return
     _check_ground_truth(ground_truth, comparison.clip, done[0].result.source_indices)
     for outcome in done:
-        comparison.notices.append(_accuracy(outcome, ground_truth))
+        found = _accuracy(outcome, ground_truth)
+        comparison.notices += [notice for notice in found if notice not in comparison.notices]
     comparison.report = _write_report(
         comparison.out_dir, comparison.clip, comparison.outcomes, comparison.agreement, comparison.notices
     )
@@ -620,8 +615,8 @@ def _score(
     notify(outcome.label, "score", 0, total)
     if ground_truth is not None:
         try:
-            notices.append(_accuracy(outcome, ground_truth))
-        except (AccuracyError, DatasetError, SequenceError) as error:  # a mask file that cannot be read
+            notices += _accuracy(outcome, ground_truth)
+        except (AccuracyError, DatasetError, SequenceError, PromptError) as error:  # e.g. a mask that cannot be read
             notices.append(f"{outcome.display_name}: accuracy not scored: {_one_line(error)}.")
         notify(outcome.label, "score", 1, total)
     index_of = {source: index for index, source in enumerate(store.source_indices)}
@@ -632,15 +627,23 @@ def _score(
     return notices
 
 
-def _accuracy(outcome: ModelOutcome, ground_truth: MaskSequence) -> str:
-    """J/F of one model on the ground-truth frames it processed (masks scaled to the clip's size); a notice."""
-    outcome.accuracy = score_sequence(
-        _prediction(outcome), ground_truth, name=outcome.display_name, resize="nearest", common_frames_only=True
-    )
-    return (
+def _accuracy(outcome: ModelOutcome, ground_truth: MaskSequence) -> list[str]:
+    """J/F of one model on the ground-truth frames it processed (masks scaled to the clip's size), on the objects
+    the user prompted only; notices (frames scored, objects left out: the same for both models, listed once)."""
+    scored = score_prompted(_prediction(outcome), ground_truth, _prompted_ids(outcome), outcome.display_name)
+    outcome.accuracy = scored.accuracy
+    frames = (
         f"{outcome.display_name}: accuracy scored on {len(outcome.accuracy.frames)} of "
         f"{len(ground_truth.frames)} ground-truth frames (those among the processed frames)."
     )
+    return [frames, *scored.notices()]
+
+
+def _prompted_ids(outcome: ModelOutcome) -> list[int]:
+    """The objects the user prompted, from the run folder's prompts.json (the source prompts: an auto-labeler's
+    result holds its own tracks' prompts instead)."""
+    assert outcome.run_dir is not None
+    return PromptSet.load(outcome.run_dir / "prompts.json").object_ids
 
 
 def _agreement(done: list[ModelOutcome]) -> AgreementResult:
@@ -662,127 +665,3 @@ def _write_report(
         agreement=found,
         notes=[*(f"Warning: {e}" for e in failures), *notices],
     )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Ground truth from an upload
-
-
-def read_ground_truth(path: str | Path, work_dir: str | Path) -> MaskSequence:
-    """Ground truth of one clip: a .zip of palette PNGs named by clip frame number (at any folder depth: a DAVIS
-    Annotations/<seq>/ or a flat folder), extracted safely under `work_dir`, or a COCO-RLE .json holding one
-    sequence. Raises GroundTruthError with one sentence on anything wrong."""
-    source = Path(path)
-    if not source.is_file():
-        raise GroundTruthError(f"Ground truth {source} does not exist or is not a file.")
-    try:
-        if zipfile.is_zipfile(source):
-            return _zip_ground_truth(source, Path(work_dir))
-        if source.suffix.lower() == ".json":
-            return _coco_ground_truth(source)
-    except (DatasetError, SequenceError) as error:
-        raise GroundTruthError(str(error)) from None
-    if source.suffix.lower() == ".zip":
-        raise GroundTruthError(f"Ground truth {source.name} is not a readable zip archive.")
-    raise GroundTruthError(
-        f"Ground truth {source.name} must be a .zip of mask PNGs named by frame number or a COCO-RLE .json file."
-    )
-
-
-def _coco_ground_truth(source: Path) -> MaskSequence:
-    sequences = load_coco_rle(source)
-    if len(sequences) != 1:
-        names = ", ".join(sorted(sequences))
-        raise GroundTruthError(
-            f"Ground truth {source.name} holds {len(sequences)} sequences ({names}); give the masks of this clip only."
-        )
-    sequence = next(iter(sequences.values()))
-    sequence.read(sequence.frames[0])  # a broken RLE shows now, not halfway through scoring
-    return sequence
-
-
-def _zip_ground_truth(source: Path, work_dir: Path) -> MaskSequence:
-    work_dir.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="ground_truth-", dir=work_dir))
-    try:
-        folder = _mask_folder(source, target, _extract_masks(source, target))
-        return load_mask_folder(folder, name=source.stem if folder == target else folder.name)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:  # RuntimeError: encrypted entries
-        shutil.rmtree(target, ignore_errors=True)
-        raise GroundTruthError(f"Ground truth {source.name} cannot be extracted ({_one_line(error)}).") from None
-    except (GroundTruthError, DatasetError):  # nothing half-extracted is left behind
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-
-
-def _extract_masks(source: Path, target: Path) -> set[Path]:
-    """Extract the archive's PNGs under `target` (refusing absolute paths, '..', links and oversize contents);
-    returns the folders that received PNGs."""
-    with zipfile.ZipFile(source) as archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_GROUND_TRUTH_MEMBERS:
-            raise GroundTruthError(
-                f"Ground truth {source.name} holds {len(members)} files, more than the {MAX_GROUND_TRUTH_MEMBERS} "
-                "allowed."
-            )
-        masks = [(m, _safe_parts(source, m)) for m in members]
-        masks = [(m, parts) for m, parts in masks if _is_mask_png(parts)]
-        if not masks:
-            raise GroundTruthError(f"Ground truth {source.name} holds no .png masks.")
-        declared = sum(m.file_size for m, _ in masks)
-        if declared > MAX_GROUND_TRUTH_BYTES:
-            raise GroundTruthError(_too_big(source))
-        written = 0
-        folders: set[Path] = set()
-        for member, parts in masks:
-            destination = target.joinpath(*parts)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(member) as reader, open(destination, "wb") as writer:
-                # count what really comes out: a zip's declared sizes can lie
-                while chunk := reader.read(1 << 20):
-                    written += len(chunk)
-                    if written > MAX_GROUND_TRUTH_BYTES:
-                        raise GroundTruthError(_too_big(source))
-                    writer.write(chunk)
-            folders.add(destination.parent)
-    return folders
-
-
-def _safe_parts(source: Path, member: zipfile.ZipInfo) -> tuple[str, ...]:
-    name = member.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    is_link = stat.S_ISLNK(member.external_attr >> 16)
-    if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or is_link:
-        raise GroundTruthError(
-            f"Ground truth {source.name} holds an unsafe entry {member.filename!r} (an absolute path, '..' or a "
-            "link); zip the mask files with plain relative paths."
-        )
-    return tuple(part for part in parts if part not in ("", "."))
-
-
-def _is_mask_png(parts: tuple[str, ...]) -> bool:
-    """PNG files, leaving out macOS resource forks (__MACOSX/, ._name) and other hidden files."""
-    if not parts or not parts[-1].lower().endswith(".png"):
-        return False
-    return not any(part.startswith(".") or part == "__MACOSX" for part in parts)
-
-
-def _too_big(source: Path) -> str:
-    return (
-        f"Ground truth {source.name} unpacks to more than {MAX_GROUND_TRUTH_BYTES >> 20} MB; give the masks of one "
-        "clip only."
-    )
-
-
-def _mask_folder(source: Path, target: Path, folders: set[Path]) -> Path:
-    """The one folder of masks; with several, the one inside a DAVIS Annotations folder."""
-    if len(folders) > 1:
-        annotations = {folder for folder in folders if "Annotations" in folder.relative_to(target).parts}
-        folders = annotations or folders
-    if len(folders) > 1:
-        listed = ", ".join(sorted(folder.name for folder in folders)[:5])
-        raise GroundTruthError(
-            f"Ground truth {source.name} holds masks in {len(folders)} folders ({listed}); zip the masks of this "
-            "clip only."
-        )
-    return next(iter(folders))

@@ -3,6 +3,8 @@
 JSON (DESIGN.md section 2), pixel coordinates in the original frame, label 1 = on the object, 0 = not on it:
     {"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[x, y, 1], [x, y, 0]], "box": null}]}
 "box" is null or [x0, y0, x1, y1]. Several entries may share a (frame, object_id); `PromptSet.merged()` joins them.
+Every object needs a positive point or a box somewhere (negative points alone give SAM2 nothing to track), and keys
+other than these are refused, as is an empty prompts list.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ FORMAT_VERSION = 1
 MIN_OBJECT_ID = 1
 MAX_OBJECT_ID = 254  # ids are palette PNG indices: 0 is background and 255 is void
 _PROMPT_KEYS = ("frame", "object_id", "points", "box")
+_TOP_KEYS = ("version", "prompts")
 
 
 class PromptError(ValueError):
@@ -162,9 +166,11 @@ class PromptSet:
         return PromptSet(merged)
 
     def validate(self, width: int, height: int, num_frames: int) -> None:
-        """Every prompt lies on a frame 0..num_frames-1 and inside the width x height frame (edges included)."""
+        """Every prompt lies on a frame 0..num_frames-1 and inside the width x height frame (edges included), and
+        every object has something to track (check_trackable)."""
         for prompt in self.prompts:
             _validate_prompt(prompt, width, height, num_frames)
+        check_trackable(self.prompts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, "prompts": [p.to_dict() for p in self.prompts]}
@@ -173,6 +179,9 @@ class PromptSet:
     def from_dict(cls, data: Any) -> PromptSet:
         if not isinstance(data, dict):
             raise PromptError('Prompts JSON must be an object like {"version": 1, "prompts": [...]}.')
+        unknown = sorted(str(key) for key in set(data) - set(_TOP_KEYS))
+        if unknown:
+            raise PromptError(f"Prompts JSON has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_TOP_KEYS)}.")
         if "version" not in data:
             raise PromptError('Prompts JSON has no "version" key (expected "version": 1).')
         if data["version"] != FORMAT_VERSION or isinstance(data["version"], bool):
@@ -181,7 +190,11 @@ class PromptSet:
             raise PromptError('Prompts JSON has no "prompts" key.')
         if not isinstance(data["prompts"], list):
             raise PromptError('Prompts JSON "prompts" must be a list.')
-        return cls([Prompt.from_dict(entry, f"prompts[{i}]") for i, entry in enumerate(data["prompts"])])
+        if not data["prompts"]:
+            raise PromptError('Prompts JSON "prompts" is empty: give at least one click or box for one object.')
+        prompts = [Prompt.from_dict(entry, f"prompts[{i}]") for i, entry in enumerate(data["prompts"])]
+        check_trackable(prompts)
+        return cls(prompts)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -194,6 +207,8 @@ class PromptSet:
             raise PromptError(
                 f"Prompts are not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
             ) from None
+        except RecursionError:
+            raise PromptError("Prompts are not valid prompts JSON: they nest too deeply.") from None
         return cls.from_dict(data)
 
     def save(self, path: str | Path) -> None:
@@ -201,12 +216,50 @@ class PromptSet:
 
     @classmethod
     def load(cls, path: str | Path) -> PromptSet:
-        """Read a prompts file; a missing file raises OSError, a bad one PromptError naming the file."""
-        text = Path(path).read_text(encoding="utf-8")
+        """Read a prompts file; anything wrong (missing, a folder, not UTF-8 text, not prompts JSON) raises
+        PromptError naming the file by its own name."""
+        source = Path(path)
+        name = source.name or str(source)
+        try:
+            text = source.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise PromptError(f"Prompts file {name} does not exist.") from None
+        except IsADirectoryError:
+            raise PromptError(f"Prompts file {name} is a folder, not a prompts JSON file.") from None
+        except UnicodeDecodeError:
+            raise PromptError(f"Prompts file {name} is not UTF-8 text: give a prompts JSON file.") from None
+        except OSError as error:
+            raise PromptError(f"Prompts file {name} cannot be read ({error.strerror or 'an I/O error'}).") from None
         try:
             return cls.from_json(text)
         except PromptError as error:
-            raise PromptError(f"{path}: {error}") from None
+            raise PromptError(f"Prompts file {name}: {error}") from None
+
+
+def untrackable_objects(prompts: Iterable[Prompt]) -> list[int]:
+    """Ids of the objects whose prompts hold no positive point and no box (negative points only), sorted."""
+    trackable: set[int] = set()
+    seen: set[int] = set()
+    for prompt in prompts:
+        seen.add(prompt.object_id)
+        if prompt.box is not None or any(point.positive for point in prompt.points):
+            trackable.add(prompt.object_id)
+    return sorted(seen - trackable)
+
+
+def negative_only_message(object_id: int) -> str:
+    """The one sentence for an object with negative points only (the same in the app, the API and the CLI)."""
+    return (
+        f"Object {object_id} has only negative points: give it a positive point or a box "
+        "(SAM2 has nothing to track otherwise)."
+    )
+
+
+def check_trackable(prompts: Iterable[Prompt]) -> None:
+    """PromptError for the first object that has negative points only."""
+    untrackable = untrackable_objects(prompts)
+    if untrackable:
+        raise PromptError(negative_only_message(untrackable[0]))
 
 
 def _merge_group(group: list[Prompt]) -> Prompt:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from playerseg.compare import Comparison, Selection
-from playerseg.prompts import Prompt, PromptError, PromptSet
+from playerseg.prompts import Prompt, PromptError, PromptSet, negative_only_message, untrackable_objects
 from playerseg.video import VideoInfo
 
 POSITIVE = "Positive point"
@@ -146,6 +146,8 @@ class Session:
                 f"Object {object_id} has no prompt yet: start it with a positive point or a box, then use negative "
                 "points to remove what it wrongly covers."
             )
+        if not positive and object_id in untrackable_objects(self.prompts):
+            raise SessionError(negative_only_message(object_id))
         self.box_corner = None
         self.prompts.append(Prompt.from_click(frame, object_id, x, y, positive))
         sign = "positive" if positive else "negative"
@@ -179,7 +181,10 @@ class Session:
             raise SessionError(f"There is no prompt row {row + 1}.")
         removed = self.prompts.pop(row)
         self.selected_row = None
-        return f"Deleted row {row + 1} (object {removed.object_id}, frame {removed.frame})."
+        message = f"Deleted row {row + 1} (object {removed.object_id}, frame {removed.frame})."
+        if removed.object_id in untrackable_objects(self.prompts):
+            message += f" {negative_only_message(removed.object_id)}"
+        return message
 
     def clear_prompts(self) -> None:
         self.prompts = []
@@ -221,6 +226,9 @@ class Session:
                 f"Object {p.object_id} has a prompt on frame {p.frame}, outside the range {self.start}..{self.end}: "
                 "widen the range or delete that row."
             )
+        untrackable = untrackable_objects(self.prompts)
+        if untrackable:
+            raise SessionError(negative_only_message(untrackable[0]))
         return self.prompt_set()
 
     def work_dir(self, root: str | Path) -> Path:

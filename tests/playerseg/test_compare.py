@@ -13,6 +13,7 @@ import pytest
 
 from evaluation.accuracy import score_sequence
 from evaluation.datasets import load_mask_folder, save_coco_rle
+from evaluation.sequence import MaskSequence
 from playerseg.compare import (
     Comparison,
     GroundTruthError,
@@ -352,3 +353,39 @@ def test_read_ground_truth_refuses_bad_uploads(kind: str, message: str, tmp_path
 def test_model_pool_loads_each_model_once(pool: ModelPool) -> None:
     assert pool.device == "cpu"
     assert pool.get(SMALL) is pool.get(SMALL)
+
+
+def test_only_prompted_objects_are_scored_for_both_models_with_one_notice(
+    clip: Path, prompts: PromptSet, pool: ModelPool, gt_json: Path, tmp_path: Path
+) -> None:
+    """Only player 1 is clicked; the ground truth holds players 1 and 2. Neither model is scored on player 2: not
+    the tracker (which never tracks it) and not the auto-labeler (whose track of the unclicked player 2 may well
+    take id 2)."""
+    from playerseg.compare import score_comparison
+
+    only_one = PromptSet([p for p in prompts.prompts if p.object_id == 1])
+    truth = read_ground_truth(gt_json, tmp_path / "work")
+    comparison = compare_models(
+        clip, only_one, [SMALL, "autolabel:test-gdino-tiny+test-sam2.1-tiny-128"], tmp_path / "out", pool=pool,
+        selection=Selection(max_frames=3), ground_truth=truth,
+    )
+    notice = "Ground truth object 2 was not prompted: it is not scored."
+    assert comparison.notices.count(notice) == 1  # both models gave it: listed once
+    only_player_one = MaskSequence.from_arrays(
+        "truth", {f: np.where(truth.read(f) == 1, 1, 0) for f in truth.frames if f < 3})
+    for outcome in comparison.outcomes:
+        assert outcome.ok and outcome.accuracy is not None
+        assert outcome.accuracy.object_ids == (1,) and outcome.accuracy.extra_objects == ()
+        masks = load_mask_folder(outcome.run_dir / "masks")
+        direct = score_sequence(
+            MaskSequence.from_arrays("run", {f: np.where(masks.read(f) == 1, 1, 0) for f in masks.frames}),
+            only_player_one,
+        )
+        np.testing.assert_allclose(outcome.accuracy.J, direct.J, atol=1e-9)
+        np.testing.assert_allclose(outcome.accuracy.F, direct.F, atol=1e-9)
+        assert comparison.summary()["models"][outcome.label]["accuracy"]["J_mean"] == pytest.approx(
+            direct.J_mean, abs=1e-4)
+    # ground truth given afterwards (the app's accuracy tab): the same objects, the notice still once
+    score_comparison(comparison, read_ground_truth(gt_json, tmp_path / "again"))
+    assert comparison.notices.count(notice) == 1
+    assert all(outcome.accuracy.object_ids == (1,) for outcome in comparison.outcomes)

@@ -41,9 +41,9 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_reads_a_hand_written_file() -> None:
-    text = '{"version": 1, "prompts": [{"frame": 3, "object_id": 7, "points": [[1.5, 2, 0]], "box": null}]}'
+    text = '{"version": 1, "prompts": [{"frame": 3, "object_id": 7, "points": [[4, 5, 1], [1.5, 2, 0]], "box": null}]}'
     (prompt,) = PromptSet.from_json(text).prompts
-    assert prompt == Prompt(frame=3, object_id=7, points=(Point(1.5, 2.0, positive=False),))
+    assert prompt == Prompt(frame=3, object_id=7, points=(Point(4, 5), Point(1.5, 2.0, positive=False)))
 
 
 def test_from_click() -> None:
@@ -104,6 +104,7 @@ def good_entry(**changes: object) -> dict:
         ({"version": 1, "prompts": [good_entry(box=[0, 9, 5, 3])]}, r"y1 > y0"),
         ({"version": 1, "prompts": [good_entry(box=[0, 1, 2])]}, r"\[x0, y0, x1, y1\]"),
         ({"version": 1, "prompts": [good_entry(boxes=[0, 0, 1, 1])]}, "unknown key"),
+        ({"version": 1, "prompts": []}, '"prompts" is empty'),
     ],
 )
 def test_bad_json_names_what_is_wrong(data: dict, message: str) -> None:
@@ -126,9 +127,90 @@ def test_not_json_and_bad_file_are_prompt_errors(tmp_path: Path) -> None:
         PromptSet.load(path)
 
 
-def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
-        PromptSet.load(tmp_path / "absent.json")
+NEGATIVE_ONLY = r"^Object 3 has only negative points: give it a positive point or a box \(SAM2 has nothing to track"
+
+
+def negative_only_data() -> dict:
+    """Object 1 is fine; object 3 has negative points only, on two frames."""
+    return {
+        "version": 1,
+        "prompts": [good_entry(), good_entry(object_id=3, points=[[5, 5, 0]]),
+                    good_entry(frame=2, object_id=3, points=[[6, 6, 0], [7, 7, 0]])],
+    }
+
+
+def test_an_object_with_negative_points_only_is_refused_everywhere(tmp_path: Path) -> None:
+    with pytest.raises(PromptError, match=NEGATIVE_ONLY):
+        PromptSet.from_dict(negative_only_data())
+    with pytest.raises(PromptError, match=NEGATIVE_ONLY):
+        PromptSet.from_json(json.dumps(negative_only_data()))
+    path = tmp_path / "negatives.json"
+    path.write_text(json.dumps(negative_only_data()))
+    with pytest.raises(PromptError, match="negatives.json: Object 3 has only negative points"):
+        PromptSet.load(path)
+    built = PromptSet([Prompt.from_click(0, 1, 1, 1), Prompt.from_click(0, 3, 5, 5, positive=False)])
+    with pytest.raises(PromptError, match=NEGATIVE_ONLY):
+        built.validate(width=640, height=360, num_frames=10)
+
+
+def test_negative_points_are_fine_once_the_object_has_a_positive_point_or_a_box() -> None:
+    data = negative_only_data()
+    data["prompts"].append(good_entry(frame=4, object_id=3, points=[], box=[1, 1, 9, 9]))  # a later box counts
+    prompts = PromptSet.from_dict(data)
+    prompts.validate(width=640, height=360, num_frames=10)
+    assert prompts.object_ids == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"version": 1, "prompts": [good_entry()], "fps": 25}, r"unknown key\(s\) fps; allowed: version, prompts"),
+        ({"version": 1, "prompts": [good_entry()], "b": 1, "a": 2}, r"unknown key\(s\) a, b"),
+        ({"version": 1, "prompts": [good_entry(label=1, note="x")]}, r"prompts\[0\] has unknown key\(s\) label, note"),
+    ],
+)
+def test_unknown_keys_are_refused_by_name(data: dict, message: str) -> None:
+    with pytest.raises(PromptError, match=message):
+        PromptSet.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("missing", "does not exist"),
+        ("folder", "is a folder"),
+        ("binary", "not UTF-8 text"),
+        ("png", "not UTF-8 text"),
+        ("not_json", "not valid JSON"),
+        ("empty_file", "not valid JSON"),
+        ("empty_list", '"prompts" is empty'),
+        ("nested", "nest too deeply"),
+    ],
+)
+def test_every_bad_prompts_file_is_one_prompt_error_naming_the_file_only(
+    kind: str, message: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    path = folder / "prompts.json"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif kind == "png":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(128, 256)))
+    elif kind == "not_json":
+        path.write_text("frame 0: click at 10, 20")
+    elif kind == "empty_file":
+        path.write_text("")
+    elif kind == "empty_list":
+        path.write_text('{"version": 1, "prompts": []}')
+    elif kind == "nested":
+        path.write_text("[" * 100_000)
+    with pytest.raises(PromptError, match=message) as caught:
+        PromptSet.load(path)
+    text = str(caught.value)
+    assert text.startswith("Prompts file prompts.json") and str(folder) not in text and "\n" not in text
 
 
 def test_constructing_a_bad_prompt_fails_early() -> None:
