@@ -251,6 +251,7 @@ def _model_summary(outcome: ModelOutcome) -> dict[str, Any]:
         "memory": {"kind": memory.get("kind"), "peak_mb": memory.get("peak_mb")} if memory else None,
         "flicker": flicker,
         "accuracy": accuracy,
+        "autolabel": facts.get("autolabel") if outcome.ok else None,  # the auto-labeler's detections and id events
     }
 
 

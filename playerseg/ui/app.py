@@ -7,7 +7,11 @@ read-only once a model is loaded. GPU-bound runs (UI and API) share one concurre
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from evaluation.sequence import MaskSequence
 from playerseg.compare import Comparison, GroundTruthError, ModelPool, compare_models, read_ground_truth, score_comparison
 from playerseg.prompts import PromptError
 from playerseg.ui.accuracy_tab import AccuracyTab, build_accuracy_tab
-from playerseg.ui.api import make_compare_endpoint
+from playerseg.ui.api import API_FOLDER, make_compare_endpoint
 from playerseg.ui.clip_tab import build_clip_tab, wire_clip_tab
 from playerseg.ui.compare_tab import CompareTab, build_compare_tab
 from playerseg.ui.config import AppConfig
@@ -27,7 +31,9 @@ from playerseg.ui.export_tab import ExportTab, build_export_tab
 from playerseg.ui.gpu import gpu_function, on_zero_gpu
 from playerseg.ui.latency_tab import LatencyTab, build_latency_tab
 from playerseg.ui.memory_tab import MemoryTab, build_memory_tab
-from playerseg.ui.session import Limits, Session, SessionError
+from playerseg.ui.limits import LimitError, RunStopped, check_objects, with_deadline
+from playerseg.ui.public import clear_leftovers, holding, public_message, sweep, upload_folder
+from playerseg.ui.session import Session, SessionError
 from playerseg.ui.stability_tab import StabilityTab, build_stability_tab
 from playerseg.video import VideoError
 
@@ -38,6 +44,10 @@ INTRO = (
 )
 GPU_GROUP = "gpu"
 CSS = "#prompt-frame img { cursor: crosshair; }"
+SESSIONS_FOLDER = "sessions"  # one folder per browser tab, deleted with the tab's state
+UPLOADS_FOLDER = "uploads"  # Gradio's cache (GRADIO_TEMP_DIR) when app.py sets it
+SWEPT_FOLDERS = (API_FOLDER, SESSIONS_FOLDER, UPLOADS_FOLDER)
+SESSION_IDLE_S = 24 * 3600  # a session folder whose tab never said goodbye
 
 
 class ResultTabs:
@@ -56,9 +66,10 @@ class ResultTabs:
 def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
     pool = pool or ModelPool(device=config.device, cache=not on_zero_gpu())
     Path(config.work_dir).mkdir(parents=True, exist_ok=True)
+    clear_leftovers(*(Path(config.work_dir) / name for name in SWEPT_FOLDERS))  # a killed process's runs and uploads
     example = prepare_example(config.work_dir, config.example_frames)
     run_compare = gpu_function(compare_models)
-    limits = Limits(config.max_frames, config.max_side)
+    start_sweeper(config)
 
     with gr.Blocks(title="PlayerSeg") as demo:
         state = gr.State(Session(), delete_callback=lambda session: _forget(session, config.work_dir))
@@ -81,33 +92,7 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
         results = ResultTabs(compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab)
         wire_clip_tab(clip_tab, state, config, example)
 
-        def run_models(session: Session, model_a: str, model_b: str, progress: gr.Progress = gr.Progress()) -> list:
-            try:
-                prompts = session.check_ready()
-                selection, notices = session.selection(limits)
-                truth = _ground_truth(session)
-            except (SessionError, GroundTruthError, DatasetError) as error:
-                raise gr.Error(str(error)) from None
-            clip = session.require_clip()
-            out_dir = session.work_dir(config.work_dir) / f"run-{session.runs + 1}"
-
-            def report(label: str, stage: str, done: int, total: int) -> None:
-                who = f"Model {label}" if label else "Both models"
-                progress((done, max(total, 1)), desc=f"{who}: {stage}")
-
-            try:
-                comparison = run_compare(
-                    clip.path, prompts, [model_a, model_b], out_dir, pool=pool, selection=selection,
-                    ground_truth=truth, progress=report,
-                )
-            except (PromptError, VideoError, ValueError) as error:
-                shutil.rmtree(out_dir, ignore_errors=True)
-                raise gr.Error(str(error)) from None
-            _replace_results(session, comparison)
-            for outcome in comparison.outcomes:
-                if not outcome.ok:
-                    gr.Warning(f"Model {outcome.label} failed: {outcome.error}")
-            return [session, _status(comparison, notices), *results.render(comparison)]
+        run_models = _run_handler(config, pool, run_compare, results)
 
         compare_tab.run.click(
             run_models,
@@ -123,10 +108,11 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
             comparison = session.comparison
             if comparison is not None and path:
                 try:
-                    truth = read_ground_truth(path, session.work_dir(config.work_dir) / "ground_truth")
+                    clip = session.require_clip().info
+                    truth = read_ground_truth(path, session.work_dir(config.work_dir) / "ground_truth", clip=clip)
                     score_comparison(comparison, truth)
                 except (GroundTruthError, DatasetError, ValueError) as error:
-                    raise gr.Error(str(error)) from None
+                    raise gr.Error(public_message(str(error))) from None
             values = accuracy_tab.render(comparison)
             if comparison is None:
                 values[0] = "Ground truth stored: it is scored when you run the models." if path else ""
@@ -146,15 +132,91 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
     return demo
 
 
+def _run_handler(
+    config: AppConfig, pool: ModelPool, run_compare: Callable[..., Comparison], results: ResultTabs
+) -> Callable[..., list]:
+    """The Run button: both models on the session's clip and prompts, within the server's limits."""
+    limits = config.limits
+
+    def run_models(session: Session, model_a: str, model_b: str, progress: gr.Progress = gr.Progress()) -> list:
+        try:
+            prompts = session.check_ready()
+            check_objects(len(prompts.object_ids), limits)
+            selection, notices = session.selection(limits)
+            truth = _ground_truth(session, config.work_dir)
+        except (SessionError, GroundTruthError, DatasetError, LimitError) as error:
+            raise gr.Error(public_message(str(error))) from None
+        clip = session.require_clip()
+        if not Path(clip.path).is_file():
+            raise gr.Error(
+                f"{clip.name} is no longer on the server (uploads unused for {config.result_ttl_s} s are deleted): "
+                "upload it again."
+            )
+        out_dir = session.work_dir(config.work_dir) / f"run-{session.runs + 1}"
+
+        def report(label: str, stage: str, done: int, total: int) -> None:
+            who = f"Model {label}" if label else "Both models"
+            progress((done, max(total, 1)), desc=f"{who}: {stage}")
+
+        try:
+            with holding(clip.path, session.ground_truth, out_dir):
+                comparison = run_compare(
+                    clip.path, prompts, [model_a, model_b], out_dir, pool=pool, selection=selection,
+                    ground_truth=truth, progress=with_deadline(report, limits.timeout_s),
+                )
+        except (PromptError, VideoError, ValueError, RunStopped) as error:
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise gr.Error(public_message(str(error))) from None
+        _replace_results(session, comparison)
+        for outcome in comparison.outcomes:
+            if not outcome.ok:
+                gr.Warning(public_message(f"Model {outcome.label} failed: {outcome.error}"))
+        return [session, _status(comparison, notices), *results.render(comparison)]
+
+    return run_models
+
+
+def start_sweeper(config: AppConfig) -> threading.Thread:
+    """A daemon thread that deletes API results and uploads older than PLAYERSEG_RESULT_TTL_S, and sessions idle for
+    a day (a closed tab's session is deleted at once), a few times per TTL."""
+    root = Path(config.work_dir)
+    ttl = config.result_ttl_s
+    ages = {root / API_FOLDER: ttl, upload_folder(): ttl, root / SESSIONS_FOLDER: max(ttl, SESSION_IDLE_S)}
+    period = max(1.0, min(60.0, ttl / 4))
+
+    def loop() -> None:
+        while True:
+            for folder, age in ages.items():
+                sweep(folder, age)
+            time.sleep(period)
+
+    thread = threading.Thread(target=loop, name="playerseg-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def keep_uploads_in_work_dir(config: AppConfig) -> None:
+    """Gradio's upload and output cache goes to WORK_DIR/uploads (unless GRADIO_TEMP_DIR is set), where the sweeper
+    deletes old files and a restart clears what a killed process left."""
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(config.work_dir).resolve() / UPLOADS_FOLDER))
+
+
 def launch_kwargs(config: AppConfig) -> dict[str, Any]:
-    """Server name and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them)."""
-    return {"allowed_paths": [config.work_dir], "css": CSS, "theme": gr.themes.Soft()}
+    """Server name and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them). Users can fetch
+    files of the work folder's example and their own runs; uploads over PLAYERSEG_MAX_UPLOAD_MB are refused."""
+    return {
+        "allowed_paths": [config.work_dir],
+        "max_file_size": f"{config.max_upload_mb}mb",
+        "css": CSS,
+        "theme": gr.themes.Soft(),
+    }
 
 
-def _ground_truth(session: Session) -> MaskSequence | None:
+def _ground_truth(session: Session, root: str) -> MaskSequence | None:
     """Uploaded ground truth wins; the example clip brings its own."""
     if session.ground_truth:
-        return read_ground_truth(session.ground_truth, Path(session.ground_truth).parent / "extracted")
+        folder = session.work_dir(root) / "ground_truth"
+        return read_ground_truth(session.ground_truth, folder, clip=session.require_clip().info)
     clip = session.require_clip()
     if clip.ground_truth:
         return load_mask_folder(clip.ground_truth, name="ground truth")
@@ -185,4 +247,4 @@ def _status(comparison: Comparison, notices: list[str]) -> str:
 
 def _forget(session: Session, root: str) -> None:
     """A closed browser tab's runs are deleted with its state."""
-    shutil.rmtree(Path(root) / "sessions" / session.session_id, ignore_errors=True)
+    shutil.rmtree(Path(root) / SESSIONS_FOLDER / session.session_id, ignore_errors=True)

@@ -15,13 +15,14 @@ from playerseg.prompts import PromptError, PromptSet
 from playerseg.ui.config import AppConfig
 from playerseg.ui.example import ExampleClip
 from playerseg.ui.frames import display_scale, read_frame, show_frame
+from playerseg.ui.limits import RunLimits
+from playerseg.ui.public import public_message
 from playerseg.ui.session import (
     CLICK_MODES,
     NEW_OBJECT,
     POSITIVE,
     TABLE_COLUMNS,
     ClipState,
-    Limits,
     Session,
     SessionError,
 )
@@ -107,7 +108,7 @@ def build_clip_tab(config: AppConfig) -> ClipTab:
 
 
 def wire_clip_tab(tab: ClipTab, state: gr.State, config: AppConfig, example: ExampleClip) -> None:
-    limits = Limits(config.max_frames, config.max_side)
+    limits = config.limits
     root = config.work_dir
 
     def on_upload(session: Session, path: str | None) -> tuple[Any, ...]:
@@ -131,7 +132,7 @@ def wire_clip_tab(tab: ClipTab, state: gr.State, config: AppConfig, example: Exa
         try:
             session.set_range(start, end, stride)
         except SessionError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(public_message(str(error))) from None
         shown = min(max(int(frame), session.start), session.end)
         return (
             session,
@@ -150,7 +151,7 @@ def wire_clip_tab(tab: ClipTab, state: gr.State, config: AppConfig, example: Exa
         try:
             object_id, message = session.click(int(frame), x, y, mode, choice)
         except (SessionError, PromptError) as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(public_message(str(error))) from None
         return (session, *_prompt_view(session, int(frame), message, root, selected=str(object_id)))
 
     def on_select_row(session: Session, evt: gr.SelectData) -> tuple[Session, str]:
@@ -162,7 +163,7 @@ def wire_clip_tab(tab: ClipTab, state: gr.State, config: AppConfig, example: Exa
         try:
             message = session.delete_row(session.selected_row)
         except SessionError as error:
-            raise gr.Error(str(error)) from None
+            raise gr.Error(public_message(str(error))) from None
         return (session, *_prompt_view(session, int(frame), message, root))
 
     def on_clear(session: Session, frame: float) -> tuple[Any, ...]:
@@ -175,7 +176,7 @@ def wire_clip_tab(tab: ClipTab, state: gr.State, config: AppConfig, example: Exa
         try:
             session.replace_prompts(PromptSet.load(path))
         except (PromptError, SessionError, OSError, UnicodeDecodeError) as error:
-            raise gr.Error(f"Cannot use these prompts: {error}") from None
+            raise gr.Error(public_message(f"Cannot use these prompts: {error}")) from None
         message = f"Loaded {len(session.prompts)} prompt rows for objects {session.object_ids}."
         return (session, *_prompt_view(session, int(frame), message, root))
 
@@ -204,13 +205,13 @@ def _clip_from_upload(path: str) -> ClipState:
     try:
         info = probe_video(path)
     except VideoError as error:
-        raise gr.Error(f"Cannot read {name}: {error}") from None
+        raise gr.Error(public_message(f"Cannot read {name}: {error}")) from None
     if info.frame_count < 1:
         raise gr.Error(f"{name} has no video frames.")
     return ClipState(path=path, name=name, info=info)
 
 
-def _clip_view(session: Session, config: AppConfig, limits: Limits, message: str) -> tuple[Any, ...]:
+def _clip_view(session: Session, config: AppConfig, limits: RunLimits, message: str) -> tuple[Any, ...]:
     clip = session.require_clip()
     first = min((p.frame for p in session.prompts), default=0)
     return (
@@ -251,7 +252,7 @@ def _prompts_file(session: Session, work_root: str) -> str | None:
     return str(path)
 
 
-def _info_text(session: Session, config: AppConfig, limits: Limits) -> str:
+def _info_text(session: Session, config: AppConfig, limits: RunLimits) -> str:
     clip = session.require_clip()
     info = clip.info
     lines = [f"**{clip.name}**: {_facts(info)}", _limits_text(config)]
@@ -270,8 +271,10 @@ def _facts(info: VideoInfo) -> str:
 
 def _limits_text(config: AppConfig) -> str:
     return (
-        f"Limits: at most **{config.max_frames} frames** per run (longer ranges are trimmed) and frames up to "
-        f"**{config.max_side} px** on the long side (larger clips are downscaled for the models)."
+        f"Limits: at most **{config.max_frames} frames** per run and **{config.max_object_frames} frames x "
+        f"objects** (longer ranges are trimmed), **{config.max_objects} objects**, frames up to "
+        f"**{config.max_side} px** on the long side (larger clips are downscaled for the models), "
+        f"**{config.run_timeout_s / 60:g} min** per run."
     )
 
 

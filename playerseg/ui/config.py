@@ -9,6 +9,11 @@
     PLAYERSEG_DEVICE            cpu / cuda / cuda:N (default: cuda when available)
     PLAYERSEG_WORK_DIR          where sessions write their runs (default: a temporary folder)
     PLAYERSEG_EXAMPLE_FRAMES    length of the synthetic example clip generated at start-up
+    PLAYERSEG_MAX_OBJECTS       most objects (players) one run tracks; more are refused with one sentence
+    PLAYERSEG_MAX_OBJECT_FRAMES most frames x objects one run processes (longer selections are trimmed, with a notice)
+    PLAYERSEG_RUN_TIMEOUT_S     wall time one run may take; a run past it is stopped and reported
+    PLAYERSEG_MAX_UPLOAD_MB     largest file a user may upload (Gradio refuses larger ones)
+    PLAYERSEG_RESULT_TTL_S      how long API results and uploaded files are kept on the server
 
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio itself.
 """
@@ -23,6 +28,7 @@ from pathlib import Path
 
 from playerseg.autolabel import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.registry import BUILTIN_MODELS, finetuned_folders
+from playerseg.ui.limits import RunLimits
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
 # sizes, largest first.
@@ -31,6 +37,12 @@ DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short eno
 DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
 DEFAULT_EXAMPLE_FRAMES = 24
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the repository's models/ folder
+# One run must not hold the GPU queue for long: 254 objects on 12 frames once took 341 s while every other user waited.
+DEFAULT_MAX_OBJECTS = 20  # a full side of players and then some
+DEFAULT_MAX_OBJECT_FRAMES = 3000  # e.g. 10 players x 300 frames, or 20 players x 150 frames
+DEFAULT_RUN_TIMEOUT_S = 900  # 15 min: sam2.1-large with 10 players over 300 frames takes a few minutes on a GPU
+DEFAULT_MAX_UPLOAD_MB = 500  # a few minutes of 1080p H.264; longer clips are cut before uploading
+DEFAULT_RESULT_TTL_S = 3600  # API results and uploads live an hour (a session's own runs live as long as its tab)
 
 
 class ConfigError(ValueError):
@@ -46,6 +58,11 @@ class AppConfig:
     device: str | None = None
     work_dir: str = ""
     example_frames: int = DEFAULT_EXAMPLE_FRAMES
+    max_objects: int = DEFAULT_MAX_OBJECTS
+    max_object_frames: int = DEFAULT_MAX_OBJECT_FRAMES
+    run_timeout_s: int = DEFAULT_RUN_TIMEOUT_S
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    result_ttl_s: int = DEFAULT_RESULT_TTL_S
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
@@ -62,6 +79,21 @@ class AppConfig:
             device=env.get("PLAYERSEG_DEVICE") or None,
             work_dir=work_dir,
             example_frames=_positive_int(env, "PLAYERSEG_EXAMPLE_FRAMES", DEFAULT_EXAMPLE_FRAMES, minimum=2),
+            max_objects=_positive_int(env, "PLAYERSEG_MAX_OBJECTS", DEFAULT_MAX_OBJECTS),
+            max_object_frames=_positive_int(env, "PLAYERSEG_MAX_OBJECT_FRAMES", DEFAULT_MAX_OBJECT_FRAMES),
+            run_timeout_s=_positive_int(env, "PLAYERSEG_RUN_TIMEOUT_S", DEFAULT_RUN_TIMEOUT_S),
+            max_upload_mb=_positive_int(env, "PLAYERSEG_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
+            result_ttl_s=_positive_int(env, "PLAYERSEG_RESULT_TTL_S", DEFAULT_RESULT_TTL_S),
+        )
+
+    @property
+    def limits(self) -> RunLimits:
+        return RunLimits(
+            max_frames=self.max_frames,
+            max_side=self.max_side,
+            max_objects=self.max_objects,
+            max_object_frames=self.max_object_frames,
+            timeout_s=self.run_timeout_s,
         )
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 
 from playerseg.compare import Comparison, Selection
 from playerseg.prompts import Prompt, PromptError, PromptSet, negative_only_message, untrackable_objects
+from playerseg.ui.limits import RunLimits, limited_selection
 from playerseg.video import VideoInfo
 
 POSITIVE = "Positive point"
@@ -45,12 +46,6 @@ class BoxCorner:
     object_id: int
     x: float
     y: float
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_frames: int
-    max_side: int
 
 
 @dataclass
@@ -96,11 +91,12 @@ class Session:
             raise SessionError("Stride must be 1 or more (1 = every frame).")
         self.start, self.end, self.stride = start_i, end_i, stride_i
 
-    def selection(self, limits: Limits) -> tuple[Selection, list[str]]:
+    def selection(self, limits: RunLimits) -> tuple[Selection, list[str]]:
         """The frames a run processes, and a notice for each limit the app applied."""
-        return limited_selection(self.require_clip().info, self.start, self.end, self.stride, limits)
+        objects = len(self.object_ids)
+        return limited_selection(self.require_clip().info, self.start, self.end, self.stride, limits, objects)
 
-    def processed_frames(self, limits: Limits) -> list[int]:
+    def processed_frames(self, limits: RunLimits) -> list[int]:
         selection, _ = self.selection(limits)
         stop = selection.start + (selection.max_frames or 0) * selection.stride
         return list(range(selection.start, min(stop, self.end + 1), selection.stride))
@@ -235,31 +231,6 @@ class Session:
         folder = Path(root) / "sessions" / self.session_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
-
-
-def limited_selection(
-    info: VideoInfo, start: int, end: int, stride: int, limits: Limits
-) -> tuple[Selection, list[str]]:
-    """Frames start..end (inclusive) every `stride`-th, trimmed to the app's frame limit and downscaled to its
-    side limit; one notice per limit applied (the UI and the API both run through this)."""
-    wanted = len(range(start, end + 1, stride))
-    notices = []
-    frames = wanted
-    if wanted > limits.max_frames:
-        frames = limits.max_frames
-        last = start + (frames - 1) * stride
-        notices.append(
-            f"This app processes at most {limits.max_frames} frames per run: frames {start}..{last} of "
-            f"the {wanted} selected are used (move the start or raise the stride to cover the rest)."
-        )
-    max_side = None
-    if max(info.width, info.height) > limits.max_side:
-        max_side = limits.max_side
-        notices.append(
-            f"Frames are {info.width}x{info.height}; the models see them downscaled to "
-            f"{limits.max_side} px on the long side (masks are scaled back to the clip's size)."
-        )
-    return Selection(start=start, max_frames=frames, stride=stride, max_side=max_side), notices
 
 
 def _kind(prompt: Prompt) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from playerseg.prompts import PromptSet
-from playerseg.ui.session import BOX, NEGATIVE, NEW_OBJECT, POSITIVE, ClipState, Limits, Session, SessionError
+from playerseg.ui.limits import RunLimits as Limits
+from playerseg.ui.session import BOX, NEGATIVE, NEW_OBJECT, POSITIVE, ClipState, Session, SessionError
 from playerseg.video import VideoInfo
 
 
