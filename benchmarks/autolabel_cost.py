@@ -66,7 +66,7 @@ def main() -> int:
         print(f"clip: {args.frames} frames 640x360, {args.players} players + referee, staff, crowd; {args.device}")
         imported = AutoLabelJob(
             clip=clip, out=str(root / "imported"), tracker=args.tracker, detections=str(root / "boxes.json"),
-            settings=AutoLabelSettings(player_filter=FilterSettings(teams=True)), device=args.device,
+            settings=AutoLabelSettings(player_filter=FilterSettings(teams="on")), device=args.device,
         )
         _, result = run_autolabel(imported)
         report(f"imported boxes -> filter -> {args.tracker}", result, args.every)

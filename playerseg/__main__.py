@@ -107,8 +107,11 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
     autolabel.add_argument("--max-players", type=_positive, default=None, help="keep at most N players per detection")
     autolabel.add_argument("--exclude", action="append", type=_point, default=[], metavar="X,Y",
                            help="reject boxes containing this pixel (repeatable)")
-    autolabel.add_argument("--teams", action="store_true",
-                           help="cluster jersey colours and drop the officials' cluster")
+    autolabel.add_argument("--teams", dest="teams", action="store_const", const="on", default="auto",
+                           help="drop the officials' jersey-colour cluster even when the colours do not separate "
+                           "clearly (default: only when they do)")
+    autolabel.add_argument("--no-teams", dest="teams", action="store_const", const="off",
+                           help="no jersey-colour clustering: nobody is dropped for the colour of their shirt")
     autolabel.add_argument("--lost-frames", type=_positive, default=None,
                            help="end a track no detection confirmed for N processed frames (default 15)")
     _add_run_options(autolabel)

@@ -2,7 +2,11 @@
 
 Per processed frame, forward only:
   1. on a detection frame (every N-th frame with the detector, or the frames an imported detections file lists):
-     detect, drop duplicate boxes, keep the players (playerseg.player_filter), match the players to the live
+     detect, drop duplicate boxes, keep the players (playerseg.player_filter: pitch, size and shape; by default
+     also the officials, by jersey colour, when the colours separate clearly -- the shirt colours of the clip's
+     last 25 detection frames are clustered together, so the decision is stable and rests on more than one
+     frame; run.json's autolabel "officials" block says whether they were removed, how many detections were
+     dropped, and if not, why, with the separation and the figure needed), match the players to the live
      tracks (playerseg.association), re-prompt a matched track whose mask drifted away from its detection, start a
      track for each new player -- in the LIVE tracker state, so the other tracks keep their memory (unlike
      restarting SAM2 every few frames) -- and end the tracks no detection confirmed for a while;
@@ -24,7 +28,8 @@ from playerseg.detections import AutoLabelReport, DetectionRecord, read_detectio
 from playerseg.detector import DEFAULT_TEXT, Detection, GroundingDinoDetector, load_detector, normalise_text_prompt
 from playerseg.masks import MaskTrack, bbox_from_mask
 from playerseg.pipelines import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
-from playerseg.player_filter import FilterResult, FilterSettings, filter_players
+from playerseg.jerseys import JerseyPool, OfficialsTally
+from playerseg.player_filter import REASON_OFFICIAL, FilterResult, FilterSettings, filter_players
 from playerseg.prompts import Box, Prompt, PromptSet
 from playerseg.registry import LoadedModel, load_video_model
 from playerseg.tracker import Sam2VideoTracker
@@ -143,7 +148,7 @@ class _FrameOutcome:
     reasons: list[str | None]
     track_ids: list[int | None]
     clusters: list[int | None]
-    filtered: FilterResult | None = None
+    filtered: FilterResult
 
 
 class AutoLabeler:
@@ -153,6 +158,7 @@ class AutoLabeler:
         self.model = tracker_model
         self.source = source
         self.settings = settings
+        self._jerseys = JerseyPool()
 
     def run(self, store: FrameStore, progress: ProgressCallback | None = None) -> RunResult:
         scale = (store.width / store.info.width, store.height / store.info.height)
@@ -164,6 +170,8 @@ class AutoLabeler:
             for i, (source, time_s) in enumerate(zip(store.source_indices, store.times_s))
         ]
         report = AutoLabelReport(detector=self.source.describe(), settings=self.settings.to_dict())
+        self._jerseys = JerseyPool()  # this clip's recent shirt colours: the officials' decision rests on them
+        officials = OfficialsTally(filter_settings.teams, filter_settings.min_separation)
         prompts: list[Prompt] = []
         mask_boxes: dict[int, tuple[float, float, float, float] | None] = {}
         started = time.perf_counter()
@@ -176,6 +184,7 @@ class AutoLabeler:
                 detect_s += detect_ms / 1000.0
                 if outcome is not None:
                     self._report(report, outcome, store.source_indices[index], scale)
+                    officials.add(outcome.filtered.officials, outcome.reasons.count(REASON_OFFICIAL))
                 result = tracker.step(index)
                 for object_id, mask in result.masks.items():
                     masks.set(index, object_id, mask)
@@ -192,11 +201,8 @@ class AutoLabeler:
         report.events = [
             {**asdict(event), "frame": store.source_indices[event.frame]} for event in book.events
         ]
-        warnings = [*self.model.warnings]
-        if book.refused_births:
-            warnings.append(f"{book.refused_births} detections were not tracked: all 254 track ids were used")
-        if self.source.describe().get("random_weights"):
-            warnings.append("the detector has random weights (test-size model): its boxes mean nothing")
+        report.officials = officials.to_dict()
+        warnings = self._warnings(book, officials)
         tracking_s = time.perf_counter() - started
         return RunResult(
             model=self._describe(),
@@ -211,6 +217,15 @@ class AutoLabeler:
             warnings=warnings,
             autolabel=report,
         )
+
+    def _warnings(self, book: TrackBook, officials: OfficialsTally) -> list[str]:
+        warnings = [*self.model.warnings]
+        if book.refused_births:
+            warnings.append(f"{book.refused_births} detections were not tracked: all 254 track ids were used")
+        if self.source.describe().get("random_weights"):
+            warnings.append("the detector has random weights (test-size model): its boxes mean nothing")
+        note = officials.note()
+        return warnings if note is None else [*warnings, note]
 
     def _describe(self) -> dict[str, Any]:
         """run.json's model facts: the auto-labeler's name, and random weights when either part has them."""
@@ -245,7 +260,8 @@ class AutoLabeler:
             if reasons[i] is None and _clipped_box(detection.box, store.width, store.height) is None:
                 reasons[i] = "outside the frame"
         candidates = [i for i, reason in enumerate(reasons) if reason is None]
-        filtered = filter_players(rgb, [detections[i] for i in candidates], filter_settings)
+        filtered = filter_players(rgb, [detections[i] for i in candidates], filter_settings, self._jerseys.frames())
+        self._jerseys.add(filtered.jersey_colours)
         clusters: list[int | None] = [None] * len(detections)
         players: list[int] = []
         for i, decision in zip(candidates, filtered.decisions):
@@ -312,7 +328,7 @@ class AutoLabeler:
                     cluster=cluster,
                 )
             )
-        if outcome.filtered is not None and outcome.filtered.clusters:
+        if outcome.filtered.clusters:
             report.clusters = [asdict(cluster) for cluster in outcome.filtered.clusters]
 
 
@@ -384,7 +400,9 @@ def detection_source(job: AutoLabelJob, store: FrameStore) -> DetectionSource:
     return DetectorSource(detector, job.text, job.box_threshold, job.text_threshold, every)
 
 
-def run_autolabel(job: AutoLabelJob, command: str = "", progress: ProgressCallback | None = None) -> tuple[Path, RunResult]:
+def run_autolabel(
+    job: AutoLabelJob, command: str = "", progress: ProgressCallback | None = None
+) -> tuple[Path, RunResult]:
     """Run the auto-labeler on a clip and write its run folder (with detections.json); returns (folder, result)."""
     from playerseg.runfolder import write_run_folder
 
@@ -407,7 +425,8 @@ def parse_autolabel_name(name: str) -> tuple[str, str] | None:
         return None
     detector, plus, tracker = name[len(AUTOLABEL_PREFIX) :].partition("+")
     if not (plus and detector and tracker):
-        raise ValueError(f"Auto-labeler name {name!r} must look like {autolabel_name(DEFAULT_DETECTOR, DEFAULT_TRACKER)}.")
+        example = autolabel_name(DEFAULT_DETECTOR, DEFAULT_TRACKER)
+        raise ValueError(f"Auto-labeler name {name!r} must look like {example}.")
     return detector, tracker
 
 

@@ -60,6 +60,7 @@ class AutoLabelReport:
     detection_frames: list[int] = field(default_factory=list)  # clip frames where detections were looked at
     clusters: list[dict[str, Any]] = field(default_factory=list)  # the last detection frame's jersey clusters
     object_of_track: dict[int, int] = field(default_factory=dict)  # compare: track id -> the mask id it was given
+    officials: dict[str, Any] | None = None  # whether the officials were removed by jersey colour, and why (jerseys)
 
     @property
     def suspected_id_switches(self) -> int:
@@ -82,6 +83,7 @@ class AutoLabelReport:
             "suspected_id_switches": self.suspected_id_switches,
             "id_events": self.events,
             "clusters": self.clusters,
+            **({"officials": self.officials} if self.officials is not None else {}),
             **({"object_of_track": {str(k): v for k, v in self.object_of_track.items()}} if self.object_of_track else {}),
         }
 

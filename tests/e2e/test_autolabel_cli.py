@@ -1,5 +1,6 @@
 """`python -m playerseg autolabel` end to end: the real Grounding DINO and SAM2 code at test size, imported boxes on
-the real judo frames, and one-sentence errors."""
+the real judo frames and on a synthetic pitch (the referee goes by default, stays with --no-teams), and one-sentence
+errors."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from playerseg.masks import read_palette_png
 from playerseg.synthetic import generate_dataset
 from playerseg.video import probe_video
+from tests.playerseg.test_player_filter import RED, paint_person, painted_pitch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # the judo frame 0: the two fighters in the middle of the mat, five spectators and officials around it
@@ -102,3 +105,95 @@ def test_bad_input_is_one_sentence_and_exit_2(clip: Path, tmp_path: Path, extra:
     assert words in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "run.json").exists()
+
+
+@pytest.fixture(scope="module")
+def pitch_with_everyone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[tuple[int, tuple], str]]:
+    """A synthetic pitch clip and a detections file holding the ground-truth box of everyone in view (players,
+    referee, staff, crowd); returns (clip, detections file, role of each (frame, box))."""
+    root = tmp_path_factory.mktemp("pitch-everyone")
+    meta = generate_dataset(root, frames=6, players=6, width=320, height=180, seed=4, entering=1)
+    frames = meta["sequences"]["seq000"]["frames"]
+    roles = {(f["frame"], tuple(float(v) for v in g["box"])): g["role"] for f in frames for g in f["figures"]}
+    boxes = {str(f["frame"]): [{"box": g["box"]} for g in f["figures"]
+                               if g["box"][2] - g["box"][0] >= 8 and g["box"][3] - g["box"][1] >= 16] for f in frames}
+    (root / "everyone.json").write_text(json.dumps({"frames": boxes}))
+    return root / "videos" / "seq000.mp4", root / "everyone.json", roles
+
+
+def decisions_by_role(run: Path, roles: dict[tuple[int, tuple], str]) -> dict[str, list[dict]]:
+    by_role: dict[str, list[dict]] = {}
+    for record in json.loads((run / "detections.json").read_text()):
+        by_role.setdefault(roles[(record["frame"], tuple(record["box"]))], []).append(record)
+    return by_role
+
+
+def test_default_drops_the_referee_on_every_detection_frame_and_keeps_every_player(
+    pitch_with_everyone: tuple[Path, Path, dict[tuple[int, tuple], str]], tmp_path: Path
+) -> None:
+    clip, detections, roles = pitch_with_everyone
+    run = tmp_path / "run"
+    result = autolabel(clip, "--out", run, "--detections", detections, "--tracker", "test-sam2.1-tiny-128")
+    assert result.returncode == 0, result.stderr
+    by_role = decisions_by_role(run, roles)
+    assert [r["frame"] for r in by_role["referee"]] == list(range(6)), "the referee is in view on every frame"
+    assert all(r["reason"] == "official's colour" and r["track_id"] is None for r in by_role["referee"])
+    # every player passes the filter; players 1 and 3 (same kit) cross, and box-only matching (random-weight
+    # masks) may take one of them for a second box on the other's track for a frame: that is association
+    assert by_role["player"] and all(r["reason"] in (None, "overlaps a live track") for r in by_role["player"])
+    assert sum(not r["kept"] for r in by_role["player"]) <= 1
+    facts = json.loads((run / "run.json").read_text())
+    officials = facts["autolabel"]["officials"]
+    assert officials["removed"] and officials["reason"] is None and officials["dropped"] == 6
+    assert officials["separation"] >= officials["needed"]
+    assert facts["autolabel"]["rejected_by_reason"]["official's colour"] == 6
+    assert "officials were not removed" not in result.stdout
+
+
+def test_no_teams_keeps_the_referee(
+    pitch_with_everyone: tuple[Path, Path, dict[tuple[int, tuple], str]], tmp_path: Path
+) -> None:
+    clip, detections, roles = pitch_with_everyone
+    run = tmp_path / "run"
+    result = autolabel(clip, "--out", run, "--detections", detections, "--tracker", "test-sam2.1-tiny-128",
+                       "--no-teams")
+    assert result.returncode == 0, result.stderr
+    by_role = decisions_by_role(run, roles)
+    assert len(by_role["referee"]) == 6
+    assert all(r["kept"] and r["track_id"] is not None for r in by_role["referee"])
+    assert all(r["reason"] in (None, "overlaps a live track") for r in by_role["player"])
+    assert all(r["cluster"] is None for records in by_role.values() for r in records), "nobody was clustered"
+    officials = json.loads((run / "run.json").read_text())["autolabel"]["officials"]
+    assert officials == {"teams": "off", "removed": False, "reason": "jersey clustering is off"}
+
+
+def test_one_kit_for_everyone_keeps_everyone_and_says_why(tmp_path: Path) -> None:
+    """Seven people in shirts of one red (lit a little differently): no colour stands apart, nobody is dropped,
+    run.json and the run's notes say why with the figures."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    boxes = [(10 + 38 * i, 110 + 4 * (i % 3), 38 + 38 * i, 190 + 4 * (i % 3)) for i in range(7)]
+    light = np.random.default_rng(1).integers(-20, 21, (len(boxes), 3))
+    for index in range(4):
+        frame = painted_pitch()
+        for box, change in zip(boxes, light, strict=True):
+            moved = (box[0] + index, box[1], box[2] + index, box[3])
+            paint_person(frame, moved, tuple(int(v) for v in np.clip(np.add(RED, change), 0, 255)))
+        Image.fromarray(frame).save(frames / f"{index:05d}.png")
+    detections = {str(i): [{"box": [b[0] + i, b[1], b[2] + i, b[3]]} for b in boxes] for i in range(4)}
+    (tmp_path / "boxes.json").write_text(json.dumps({"frames": detections}))
+    run = tmp_path / "run"
+    result = autolabel(frames, "--out", run, "--detections", tmp_path / "boxes.json", "--tracker",
+                       "test-sam2.1-tiny-128")
+    assert result.returncode == 0, result.stderr
+    records = json.loads((run / "detections.json").read_text())
+    assert len(records) == 28 and all(r["kept"] for r in records)
+    facts = json.loads((run / "run.json").read_text())
+    officials = facts["autolabel"]["officials"]
+    assert officials["teams"] == "auto" and officials["removed"] is False
+    assert officials["reason"] == "jersey colours did not separate clearly"
+    assert officials["separation"] < officials["needed"] == 2.0
+    assert officials["frames_not_removed"] == 4 and officials["dropped"] == 0
+    note = f"officials were not removed by jersey colour: jersey colours did not separate clearly " \
+           f"(separation {officials['separation']:.2f}, needed 2)"
+    assert note in facts["warnings"] and f"note: {note}" in result.stdout

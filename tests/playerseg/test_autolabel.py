@@ -1,5 +1,6 @@
-"""The auto-labeler driven by imported detections (boxes of everyone in the synthetic meta.json): the filter keeps
-the players, each player keeps one track id, an entering player gets a new id without resetting the others.
+"""The auto-labeler driven by imported detections (boxes of everyone in the synthetic meta.json): the default filter
+keeps the players and drops the referee, each player keeps one track id, an entering player gets a new id without
+resetting the others.
 SAM2 is the real test-size model (random weights), so what is asserted is the id bookkeeping, not mask quality."""
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from playerseg.autolabel import AutoLabelJob, AutoLabelSettings, duplicate_reaso
 from playerseg.detections import DetectionsError, parse_detections, read_detections_file
 from playerseg.detector import Detection
 from playerseg.masks import read_palette_png
-from playerseg.player_filter import FilterSettings
 from playerseg.synthetic import generate_dataset
 
 FRAMES, PLAYERS, ENTERING = 14, 6, 1  # 5 players from frame 0: enough people to tell the referee by colour
@@ -62,7 +62,7 @@ def autolabelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         out=str(root / "run"),
         tracker=TRACKER,
         detections=str(root / "detections.json"),
-        settings=AutoLabelSettings(player_filter=FilterSettings(teams=True)),
+        settings=AutoLabelSettings(),  # the defaults: the officials go when their jersey colour stands apart
         device="cpu",
     )
     run_autolabel(job, command="test")
@@ -73,7 +73,10 @@ def test_the_filter_keeps_exactly_the_players(autolabelled: tuple[Path, dict[str
     run, meta = autolabelled
     records = json.loads((run / "detections.json").read_text())
     expected = sum(
-        detectable(g["box"]) for f in meta["sequences"]["seq000"]["frames"] if f["frame"] % EVERY == 0 for g in f["figures"]
+        detectable(g["box"])
+        for f in meta["sequences"]["seq000"]["frames"]
+        if f["frame"] % EVERY == 0
+        for g in f["figures"]
     )
     assert len(records) == expected, "one entry per detection"
     for record in records:
@@ -84,6 +87,14 @@ def test_the_filter_keeps_exactly_the_players(autolabelled: tuple[Path, dict[str
         assert record["kept"] == (role == "player"), why
         assert (record["reason"] is None) == record["kept"]
         assert (record["track_id"] is not None) == record["kept"]
+        if role == "referee":
+            assert record["reason"] == "official's colour", why
+    referee_frames = {r["frame"] for r in records if role_of(meta, r["frame"], r["box"])[0] == "referee"}
+    assert referee_frames == set(range(FRAMES)), "the referee was in view on every detection frame"
+    officials = json.loads((run / "run.json").read_text())["autolabel"]["officials"]
+    assert officials["teams"] == "auto" and officials["removed"] and officials["reason"] is None
+    assert officials["dropped"] == len(referee_frames) == officials["frames_removed"]
+    assert officials["frames_not_removed"] == 0 and officials["separation"] >= officials["needed"] == 2.0
 
 
 def test_one_track_id_per_player_and_the_entering_player_gets_a_new_one(

@@ -70,12 +70,18 @@ def clip_frames(clips: list[tuple[Path, dict[str, Any]]]) -> list[tuple[np.ndarr
     return frames
 
 
-def test_pitch_clips_with_teams_keep_exactly_the_players(pitch_clips: list[tuple[Path, dict[str, Any]]]) -> None:
+@pytest.mark.parametrize("settings", [FilterSettings(), FilterSettings(teams="on")], ids=["default", "teams-on"])
+def test_pitch_clips_keep_exactly_the_players(
+    pitch_clips: list[tuple[Path, dict[str, Any]]], settings: FilterSettings
+) -> None:
+    # the default removes the referee because the jersey colours separate clearly on every frame
     checked_roles: set[str] = set()
     for rgb, figures in clip_frames(pitch_clips):
         detections = [person(figure["box"]) for figure in figures]
-        result = filter_players(rgb, detections, FilterSettings(teams=True))
+        result = filter_players(rgb, detections, settings)
         assert_well_formed(result, detections)
+        assert result.officials is not None and result.officials.removed, result.officials
+        assert result.officials.separation is not None and result.officials.separation >= 2.0
         kept_boxes = [list(d.detection.box) for d in result.decisions if d.kept]
         assert kept_boxes == [[float(v) for v in f["box"]] for f in figures if f["role"] == "player"]
         labels = {cluster.index: cluster.label for cluster in result.clusters}
@@ -95,9 +101,9 @@ def test_pitch_clips_with_teams_keep_exactly_the_players(pitch_clips: list[tuple
 def test_pitch_clips_without_teams_reject_crowd_and_staff(pitch_clips: list[tuple[Path, dict[str, Any]]]) -> None:
     for rgb, figures in clip_frames(pitch_clips):
         detections = [person(figure["box"]) for figure in figures]
-        result = filter_players(rgb, detections)
+        result = filter_players(rgb, detections, FilterSettings(teams="off"))
         assert_well_formed(result, detections)
-        assert result.clusters == []
+        assert result.clusters == [] and result.officials is None
         for figure, decision in zip(figures, result.decisions, strict=True):
             if figure["role"] in ("player", "referee"):
                 # without jersey colours the referee is just another person running on the pitch: kept
@@ -136,8 +142,8 @@ JUDO_FIGHTERS = {
 
 
 @pytest.mark.parametrize("frame", [0, 13])
-@pytest.mark.parametrize("teams", [False, True])
-def test_judo_keeps_the_two_fighters(judo_dir: Path, frame: int, teams: bool) -> None:
+@pytest.mark.parametrize("teams", ["off", "auto", "on"])
+def test_judo_keeps_the_two_fighters(judo_dir: Path, frame: int, teams: str) -> None:
     rgb = read_rgb(judo_dir / "JPEGImages" / f"{frame:05d}.jpg")
     detections = [person(box) for box in JUDO_FIGHTERS[frame] + JUDO_OTHERS]
     result = filter_players(rgb, detections, FilterSettings(pitch="auto", teams=teams))
@@ -326,15 +332,20 @@ def test_teams_reject_the_lone_colour_as_officials() -> None:
     for box, shirt in zip(boxes, shirts, strict=True):
         paint_person(frame, box, shirt)
     detections = [person(box) for box in boxes]
-    result = filter_players(frame, detections, FilterSettings(teams=True))
+    result = filter_players(frame, detections, FilterSettings(teams="on"))
     assert [d.reason for d in result.decisions] == [None] * 4 + ["official's colour"] + [None] * 2
     labels = {c.index: c for c in result.clusters}
     assert sorted((c.label, c.members) for c in result.clusters) == [("officials", 1), ("team 1", 3), ("team 2", 3)]
     assert labels[result.decisions[0].cluster].rgb == pytest.approx(RED, abs=12)
     assert labels[result.decisions[4].cluster].rgb == pytest.approx(YELLOW, abs=12)
     assert result.decisions[0].cluster == result.decisions[2].cluster != result.decisions[1].cluster
+    # the default removes the yellow shirt too: it stands far apart from both teams
+    default = filter_players(frame, detections)
+    assert [d.reason for d in default.decisions] == [d.reason for d in result.decisions]
+    assert default.officials is not None and default.officials.removed and default.officials.reason is None
     # without teams nobody is judged on colour
-    assert filter_players(frame, detections).kept == detections
+    off = filter_players(frame, detections, FilterSettings(teams="off"))
+    assert off.kept == detections and off.officials is None
 
 
 @pytest.mark.parametrize(
@@ -355,10 +366,83 @@ def test_teams_without_enough_evidence_reject_nobody_on_colour(shirts: tuple[tup
     for box, shirt, change in zip(boxes, shirts, light, strict=True):
         paint_person(frame, box, tuple(int(v) for v in np.clip(np.add(shirt, change), 0, 255)))
     detections = [person(box) for box in boxes]
-    result = filter_players(frame, detections, FilterSettings(teams=True))
+    result = filter_players(frame, detections, FilterSettings(teams="on"))
     assert result.kept == detections
     assert "officials" not in [c.label for c in result.clusters]
     assert all(d.cluster is not None for d in result.decisions)
+
+
+def shaded(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
+    r, g, b = (min(255, int(v * factor)) for v in colour)
+    return (r, g, b)
+
+
+def test_shirts_of_one_colour_keep_everyone_and_say_why() -> None:
+    frame = painted_pitch()
+    boxes = [(10 + 38 * i, 110 + 4 * (i % 3), 38 + 38 * i, 190 + 4 * (i % 3)) for i in range(7)]
+    light = np.random.default_rng(1).integers(-20, 21, (len(boxes), 3))  # one kit, lit a little differently
+    for box, change in zip(boxes, light, strict=True):
+        paint_person(frame, box, tuple(int(v) for v in np.clip(np.add(RED, change), 0, 255)))
+    detections = [person(box) for box in boxes]
+    for teams in ("auto", "on"):
+        result = filter_players(frame, detections, FilterSettings(teams=teams))
+        assert result.kept == detections
+        assert [c.label for c in result.clusters] == ["team 1"]
+        officials = result.officials
+        assert officials is not None and not officials.removed
+        assert officials.reason == "jersey colours did not separate clearly"
+        assert officials.separation is not None and officials.separation < officials.needed == 2.0
+        assert officials.colours == 7
+
+
+@pytest.mark.parametrize(
+    ("shirts", "rejected_when_on"),
+    [
+        # an orange referee close to shaded reds: "on" takes the referee, "auto" finds the gap too small to be sure
+        ((shaded(RED, 0.8), BLUE, RED, shaded(BLUE, 1.2), (240, 120, 40), shaded(RED, 1.2), shaded(BLUE, 0.8)), 4),
+        # a pink referee: "on" takes a bright red player for the official, "auto" rejects nobody
+        ((shaded(RED, 0.8), BLUE, RED, shaded(BLUE, 1.2), (220, 60, 90), shaded(RED, 1.3), shaded(BLUE, 0.8)), 5),
+    ],
+)
+def test_auto_removes_officials_only_when_the_colours_separate_clearly(
+    shirts: tuple[tuple[int, int, int], ...], rejected_when_on: int
+) -> None:
+    frame = painted_pitch()
+    boxes = [(10 + 38 * i, 110 + 4 * (i % 3), 38 + 38 * i, 190 + 4 * (i % 3)) for i in range(7)]
+    for box, shirt in zip(boxes, shirts, strict=True):
+        paint_person(frame, box, shirt)
+    detections = [person(box) for box in boxes]
+    on = filter_players(frame, detections, FilterSettings(teams="on"))
+    assert [i for i, d in enumerate(on.decisions) if not d.kept] == [rejected_when_on]
+    auto = filter_players(frame, detections)
+    assert auto.kept == detections
+    assert auto.officials is not None and not auto.officials.removed
+    assert auto.officials.reason == "jersey colours did not separate clearly"
+    assert auto.officials.separation is not None and 1.0 < auto.officials.separation < 2.0
+    assert on.officials is not None and on.officials.separation == pytest.approx(auto.officials.separation)
+    # a lower bar lets it through
+    assert not filter_players(frame, detections, FilterSettings(min_separation=1.0)).decisions[rejected_when_on].kept
+
+
+def test_earlier_frames_colours_let_a_frame_with_few_people_judge_the_referee() -> None:
+    crowded, sparse = painted_pitch(), painted_pitch()
+    boxes = [(10 + 38 * i, 110 + 4 * (i % 3), 38 + 38 * i, 190 + 4 * (i % 3)) for i in range(7)]
+    for box, shirt in zip(boxes, [RED, BLUE, RED, BLUE, YELLOW, RED, BLUE], strict=True):
+        paint_person(crowded, box, shirt)
+    for box, shirt in zip(boxes[2:5], [RED, BLUE, YELLOW], strict=True):
+        paint_person(sparse, box, shirt)
+    earlier = filter_players(crowded, [person(box) for box in boxes])
+    assert earlier.jersey_colours.shape == (7, 3)
+    detections = [person(box) for box in boxes[2:5]]
+    alone = filter_players(sparse, detections)
+    assert alone.kept == detections  # three shirts: too few to tell the teams from the officials
+    assert alone.officials is not None and alone.officials.reason == "too few people with a visible shirt"
+    pooled = filter_players(sparse, detections, earlier_colours=[earlier.jersey_colours])
+    assert [d.reason for d in pooled.decisions] == [None, None, "official's colour"]
+    assert pooled.officials is not None and pooled.officials.removed and pooled.officials.colours == 10
+    assert [(c.label, c.members, c.pooled) for c in pooled.clusters] == [
+        ("team 1", 1, 4), ("team 2", 1, 4), ("officials", 1, 2)
+    ]
 
 
 def test_teams_do_not_judge_someone_hidden_behind_a_nearer_person() -> None:
@@ -370,7 +454,7 @@ def test_teams_do_not_judge_someone_hidden_behind_a_nearer_person() -> None:
     for box, shirt in zip(boxes, shirts, strict=True):
         paint_person(frame, box, shirt)
     detections = [person(box) for box in boxes] + [person(behind_referee)]
-    result = filter_players(frame, detections, FilterSettings(teams=True))
+    result = filter_players(frame, detections, FilterSettings(teams="on"))
     # the red player's torso is behind the referee's box: what shows there is yellow, which is not evidence
     assert [d.reason for d in result.decisions] == [None] * 4 + ["official's colour"] + [None] * 3
     assert result.decisions[-1].cluster is None
@@ -450,6 +534,8 @@ def test_load_polygon_missing_file(tmp_path: Path) -> None:
         {"exclusions": ((1, 2, 3),)},
         {"edge_margin": 1.0},
         {"teams": "yes"},
+        {"teams": True},
+        {"min_separation": 0},
     ],
 )
 def test_invalid_settings_raise_filter_error(kwargs: dict[str, Any]) -> None:
