@@ -6,6 +6,8 @@ compare   two runs side by side: accuracy (with --gt), flicker, latency, memory,
 
 Predictions and ground truth can be a run folder (`python -m playerseg segment`), its masks/ folder, a folder of
 mask PNGs, a DAVIS root or sequence folder, or a COCO-RLE json. Bad input ends with one line on stderr and exit 2.
+An --out folder that already holds files is refused unless --overwrite; results are written into a hidden sibling
+and moved into place when complete, so Ctrl-C (exit 130) or SIGTERM (exit 143) leaves --out as it was.
 """
 
 from __future__ import annotations
@@ -31,23 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="J / F / J&F against ground truth (+ temporal stability)")
     score.add_argument("--pred", required=True, help="prediction: run folder, masks folder, DAVIS folder or json")
     score.add_argument("--gt", required=True, help="ground truth: DAVIS root/sequence, masks folder or COCO-RLE json")
-    score.add_argument("--out", required=True, help="output folder")
+    _add_out_options(score)
     _add_scoring_options(score)
     _add_frames_option(score)
 
     temporal = commands.add_parser("temporal", help="temporal stability (flicker) of a prediction")
     temporal.add_argument("--pred", required=True, help="prediction: run folder, masks folder, DAVIS folder or json")
-    temporal.add_argument("--out", required=True, help="output folder")
+    _add_out_options(temporal)
     _add_frames_option(temporal)
 
     compare = commands.add_parser("compare", help="compare two runs (report.html + CSVs)")
     compare.add_argument("run_a", help="first run folder (or masks folder)")
     compare.add_argument("run_b", help="second run folder (or masks folder)")
     compare.add_argument("--gt", help="ground truth, to add accuracy")
-    compare.add_argument("--out", required=True, help="output folder")
+    _add_out_options(compare)
     _add_scoring_options(compare)
     _add_frames_option(compare)
     return parser
+
+
+def _add_out_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="output folder (refused when it already holds files)")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out when it already holds files")
 
 
 def _add_scoring_options(parser: argparse.ArgumentParser) -> None:
@@ -158,7 +165,8 @@ def frames_reader(path: str | None) -> Any:
 # Commands
 
 
-def run_score(args: argparse.Namespace) -> dict[str, Any]:
+def run_score(args: argparse.Namespace, out: Path) -> str:
+    """Writes the scores into `out`; returns the line to print once they are in place."""
     from evaluation.accuracy import score_dataset
     from evaluation.report import write_report
 
@@ -177,8 +185,6 @@ def run_score(args: argparse.Namespace) -> dict[str, Any]:
         _temporal(seq, prediction.name, args.frames or prediction.clip or gt_frames.get(name), accuracy_of(accuracy, name))
         for name, seq in paired.items()
     ]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     accuracy.to_pandas().to_csv(out / "per_frame.csv", index=False)
     accuracy.objects_to_pandas().to_csv(out / "per_object.csv", index=False)
     summary = {**_accuracy_summary(accuracy), "temporal": [t.summary() for t in temporal], "notes": prediction.notes}
@@ -192,11 +198,10 @@ def run_score(args: argparse.Namespace) -> dict[str, Any]:
         profiles=profiles,
         notes=prediction.notes,
     )
-    print(
+    return (
         f"{prediction.name}: J&F {accuracy.JF_mean:.3f} (J {accuracy.J_mean:.3f}, F {accuracy.F_mean:.3f}) over "
-        f"{sum(len(s.frames) for s in accuracy.sequences)} annotated frames{_random_tag(prediction)} -> {out}"
+        f"{sum(len(s.frames) for s in accuracy.sequences)} annotated frames{_random_tag(prediction)} -> {args.out}"
     )
-    return summary
 
 
 def accuracy_of(accuracy: DatasetAccuracy, sequence: str) -> AccuracyResult | None:
@@ -225,23 +230,20 @@ def _temporal(
             frames.close()
 
 
-def run_temporal(args: argparse.Namespace) -> dict[str, Any]:
+def run_temporal(args: argparse.Namespace, out: Path) -> str:
     from evaluation.report import write_report
 
     prediction = load_prediction(args.pred)
     temporal = [_temporal(seq, prediction.name, args.frames or prediction.clip) for seq in prediction.sequences.values()]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary = {"name": prediction.name, "sequences": [t.summary() for t in temporal], "notes": prediction.notes}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     # the report writes temporal_per_frame.csv and temporal_per_object.csv beside report.html
     write_report(out, f"Temporal stability of {prediction.name}", temporal=temporal, notes=prediction.notes)
     flow = " (no frames: flow-compensated metrics skipped)" if temporal[0].flow_consistency is None else ""
-    print(f"{prediction.name}: consecutive IoU {_fmt(temporal[0].mean_consecutive_iou)}{flow} -> {out}")
-    return summary
+    return f"{prediction.name}: consecutive IoU {_fmt(temporal[0].mean_consecutive_iou)}{flow} -> {args.out}"
 
 
-def run_compare(args: argparse.Namespace) -> dict[str, Any]:
+def run_compare(args: argparse.Namespace, out: Path) -> str:
     from evaluation.accuracy import agreement, score_dataset
     from evaluation.report import write_report
 
@@ -263,7 +265,6 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     agree = agreement(sequences[0], sequences[1], runs[0].name, runs[1].name)
     profiles = [run.profile for run in runs if run.profile is not None]
     notes = [note for run in runs for note in run.notes]
-    out = Path(args.out)
     report = write_report(
         out,
         f"{runs[0].name} vs {runs[1].name}",
@@ -275,8 +276,7 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     )
     summary = _compare_summary(runs, accuracy, temporal, agree, notes)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"{runs[0].name} vs {runs[1].name}: agreement IoU {_fmt(agree.mean_iou)} -> {report}")
-    return summary
+    return f"{runs[0].name} vs {runs[1].name}: agreement IoU {_fmt(agree.mean_iou)} -> {Path(args.out) / report.name}"
 
 
 def _compare_summary(
@@ -330,12 +330,23 @@ COMMANDS = {"score": run_score, "temporal": run_temporal, "compare": run_compare
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command into a staged --out; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143)."""
+    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, staged_folder, stopped_message
+
     args = build_parser().parse_args(argv)
-    try:
-        COMMANDS[args.command](args)
-    except (ValueError, OSError) as error:  # every user-facing error of the package is a ValueError subclass
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    before = identity(args.out)
+    with sigterm_as_interrupt():
+        try:
+            inputs = [getattr(args, name, None) for name in ("pred", "gt", "frames", "run_a", "run_b")]
+            with staged_folder(args.out, args.overwrite, inputs) as staged:
+                line = COMMANDS[args.command](args, staged.work)
+        except KeyboardInterrupt as stop:
+            print(stopped_message(args.out, before), file=sys.stderr)
+            return exit_code(stop)
+        except (ValueError, OSError) as error:  # every user-facing error of the package is a ValueError subclass
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    print(line)
     return 0
 
 

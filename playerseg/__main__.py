@@ -3,6 +3,9 @@
 `python -m playerseg autolabel CLIP --out RUN_DIR [--detector NAME] [--tracker NAME] [--detections FILE] ...`.
 
 Bad input ends with one sentence on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
+segment, compare and autolabel refuse an OUT that already holds files unless --overwrite, write into a hidden sibling
+of OUT and move it into place only when the run succeeds (evaluation/outdir.py): Ctrl-C (exit 130) and SIGTERM
+(exit 143) leave OUT as it was.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ if TYPE_CHECKING:
     from playerseg.frameskip import SkipSettings
 
 EXIT_USER_ERROR = 2
+# options that may name files or folders the run reads: an OUT holding one of them is never replaced
+INPUT_OPTIONS = ("clip", "prompts", "model", "gt", "model_a", "model_b", "detections", "pitch", "detector", "tracker")
 
 
+OVERWRITE_HELP = "replace OUT when it already holds files (without it such an OUT is refused)"
 COMPILE_HELP = "CUDA only: sam2's torch.compile'd predictor (vos_optimized); the first frames pay for compiling"
 
 
@@ -156,13 +162,14 @@ def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
 
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:
-    """Device, frame selection and progress options shared by segment, compare and autolabel."""
+    """Device, frame selection, progress and --overwrite options shared by segment, compare and autolabel."""
     command.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     command.add_argument("--start", type=_non_negative, default=0, help="first clip frame to process")
     command.add_argument("--max-frames", type=_positive, default=None, help="process at most N frames")
     command.add_argument("--stride", type=_positive, default=1, help="process every K-th frame")
     command.add_argument("--max-side", type=_positive, default=None, help="downscale frames to this longest side")
     command.add_argument("--quiet", action="store_true", help="no progress bars")
+    command.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
 def _fraction(text: str) -> float:
@@ -206,20 +213,40 @@ def _non_negative(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143) and leave OUT as it was."""
     args = build_parser().parse_args(argv)
+    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, stopped_message
+
+    out = getattr(args, "out", None)
+    before = identity(out) if out else None
+    with sigterm_as_interrupt():
+        try:
+            return _run_command(args, argv)
+        except KeyboardInterrupt as stop:
+            print(stopped_message(out, before) if out else "Stopped.", file=sys.stderr)
+            return exit_code(stop)
+
+
+def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    from evaluation.outdir import OutputExistsError, check_output_folder
     from playerseg.errors import USER_ERRORS
 
+    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
     try:
         if args.command == "models":
             return _list_models()
         if args.command == "bench":
             return _bench(args)
+        inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
+        check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
         if args.command == "compare":
-            return _compare(args, argv)
+            from playerseg.compare_cli import run_compare_command
+
+            return run_compare_command(args, command)
         if args.command == "autolabel":
-            return _autolabel(args, argv)
-        return _segment(args, argv)
-    except USER_ERRORS as error:
+            return _autolabel(args, command)
+        return _segment(args, command)
+    except (*USER_ERRORS, OutputExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # a missing prompts file, an unwritable output folder, a full disk
@@ -254,13 +281,16 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _autolabel(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from playerseg.autolabel import run_autolabel
+def _autolabel(args: argparse.Namespace, command: str) -> int:
+    from dataclasses import replace
 
-    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
+    from evaluation.outdir import staged_folder
+    from playerseg.autolabel import run_autolabel
+    from playerseg.progress_bars import ProgressBar
+
     job = _autolabel_job(args)
-    with _ProgressBar("autolabel", args.quiet) as bar:
-        out, result = run_autolabel(job, command, bar.update)
+    with staged_folder(args.out, args.overwrite) as staged, ProgressBar("autolabel", args.quiet) as bar:
+        _, result = run_autolabel(replace(job, out=str(staged.work)), command, bar.update)
     report = result.autolabel
     assert report is not None
     facts = report.facts()
@@ -275,26 +305,27 @@ def _autolabel(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     print(f"time: detection {timings['detection_s']:.2f} s, tracking {timings['tracking_s']:.2f} s")
     for warning in result.warnings:
         print(f"note: {warning}")
-    print(f"wrote {out} (masks/, overlay.mp4, frames.csv, run.json, detections.json)")
+    print(f"wrote {args.out} (masks/, overlay.mp4, frames.csv, run.json, detections.json)")
     return 0
 
 
-def _segment(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+def _segment(args: argparse.Namespace, command: str) -> int:
+    from evaluation.outdir import staged_folder
     from playerseg.pipelines import open_selection
+    from playerseg.progress_bars import ProgressBar
     from playerseg.prompts import PromptSet
     from playerseg.registry import load_video_model
     from playerseg.runfolder import segment_to_folder
 
     prompts = PromptSet.load(args.prompts)
-    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
         model = load_video_model(args.model, args.device, compile_model=args.compile)
-        with _ProgressBar("track", args.quiet) as track_bar:
+        with staged_folder(args.out, args.overwrite) as staged, ProgressBar("track", args.quiet) as track_bar:
             result, outputs = segment_to_folder(
-                model, store, prompts, args.out, command, track_bar.update, skip=_skip_settings(args)
+                model, store, prompts, staged.work, command, track_bar.update, skip=_skip_settings(args)
             )
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""
-    print(f"wrote {outputs.folder} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
+    print(f"wrote {args.out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
     if result.frame_skipping is not None:
         skipped = result.frame_skipping
         print(f"frame skipping: {skipped['skipped_visits']} of {skipped['visits']} frame visits carried masks "
@@ -322,124 +353,6 @@ def _flicker_line(summary: dict, random_weights: bool) -> str:
         f"flicker: consecutive IoU {show('consecutive_iou')}, flow consistency {show('flow_consistency')}, "
         f"boundary flips {show('boundary_flip_rate')}, area volatility {show('area_volatility')}{label}"
     )
-
-
-def _compare(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    import json
-    from pathlib import Path
-
-    from playerseg.compare import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
-    from playerseg.prompts import PromptSet
-
-    prompts = PromptSet.load(args.prompts)
-    out = Path(args.out)
-    command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
-    selection = Selection(args.start, args.max_frames, args.stride, args.max_side)
-    try:
-        ground_truth = read_ground_truth(args.gt, out / "ground_truth") if args.gt else None
-        with _StageBars(args.quiet) as bars:
-            comparison = compare_models(
-                args.clip, prompts, [args.model_a, args.model_b], out, pool=ModelPool(args.device),
-                selection=selection, ground_truth=ground_truth, progress=bars.update, command=command,
-            )
-    except GroundTruthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    summary = comparison.summary()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    _print_comparison(summary, out / "summary.json")
-    return 0 if any(model["ok"] for model in summary["models"].values()) else 1
-
-
-def _print_comparison(summary: dict, summary_path: object) -> None:
-    """A short table per model, failures as one line, notices and the files written."""
-    with_gt = any(model["accuracy"] for model in summary["models"].values())
-    header = f"{'model':44s} {'p50 ms':>8s} {'p95 ms':>8s} {'peak MB':>9s} {'memory':14s} {'cons. IoU':>9s}"
-    print(header + (f" {'J&F':>6s}" if with_gt else ""))
-    for model in summary["models"].values():
-        if not model["ok"]:
-            print(f"{model['display_name']:44s} FAILED: {model['error']}")
-            continue
-        latency, memory, flicker = model["latency"], model["memory"], model["flicker"]
-        row = (
-            f"{model['display_name']:44s} {_cell(latency['p50_ms'], 8, 1)} {_cell(latency['p95_ms'], 8, 1)} "
-            f"{_cell(memory['peak_mb'], 9, 1)} {memory['kind']:14s} {_cell(flicker['consecutive_iou'], 9, 3)}"
-        )
-        if with_gt:
-            row += " " + _cell((model["accuracy"] or {}).get("JF_mean"), 6, 3)
-        print(row)
-    if summary["agreement"] is not None:
-        print(f"agreement A vs B: mean IoU {_cell(summary['agreement']['mean_iou'], 0, 3)} (not accuracy)")
-    for notice in summary["notices"]:
-        print(f"note: {notice}")
-    for key, path in summary["files"].items():
-        if path is not None:
-            print(f"{'run folder ' + key if key in ('A', 'B') else key}: {path}")
-    print(f"summary: {summary_path}")
-
-
-def _cell(value: float | None, width: int, digits: int) -> str:
-    return f"{'-' if value is None else f'{value:.{digits}f}':>{width}s}"
-
-
-class _StageBars:
-    """One tqdm bar at a time on stderr, driven by compare's (label, stage, done, total) callbacks."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._quiet = quiet
-        self._key: tuple[str, str] | None = None
-        self._bar: _ProgressBar | None = None
-
-    def __enter__(self) -> "_StageBars":
-        return self
-
-    def update(self, label: str, stage: str, done: int, total: int) -> None:
-        if self._quiet or stage in ("load", "decode"):  # one-step stages would only flash a bar
-            return
-        if (label, stage) != self._key:
-            self._close()
-            self._key = (label, stage)
-            self._bar = _ProgressBar(f"{label} {stage}".strip(), self._quiet)
-        assert self._bar is not None
-        self._bar.update(done, total)
-        if done >= total:  # finished: the next stage (maybe a slow model load) should not look like this one
-            self._close()
-            self._key = None
-
-    def _close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._close()
-
-
-class _ProgressBar:
-    """tqdm on stderr, driven by (done, total) callbacks."""
-
-    def __init__(self, description: str, quiet: bool) -> None:
-        self._description = description
-        self._quiet = quiet
-        self._bar = None
-
-    def __enter__(self) -> "_ProgressBar":
-        return self
-
-    def update(self, done: int, total: int) -> None:
-        if self._quiet:
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=self._description, unit="frame", file=sys.stderr)
-        self._bar.total = total
-        self._bar.n = done
-        self._bar.refresh()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ def format_bench(summary: dict[str, Any]) -> str:
 
 
 def write_bench(summary: dict[str, Any], path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2))
-    return out
+    """The figures as JSON, written whole or not at all (a temporary sibling, then os.replace)."""
+    from evaluation.outdir import write_file_atomically
+
+    return write_file_atomically(path, json.dumps(summary, indent=2))

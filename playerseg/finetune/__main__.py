@@ -2,7 +2,9 @@
 
 Finetunes a SAM2 model on a DAVIS-layout dataset and writes OUT/checkpoint.pt, model.json, metrics.csv and
 curves.html; OUT is then a model name (`python -m playerseg segment --model OUT`). Bad input ends with one sentence
-on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
+on stderr and exit code 2; slow imports (torch, sam2) happen after parsing. An OUT that already holds files is
+refused unless --overwrite; the files appear in OUT together once all are written, so Ctrl-C (exit 130) or SIGTERM
+(exit 143) during training or writing leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the split, sampling, augmentation and dropout")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", help="upload OUT to this Hugging Face model repo afterwards")
-    parser.add_argument("--overwrite", action="store_true", help="replace a model already in OUT")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUT when it already holds files (a model from an earlier run)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -66,7 +69,21 @@ def _progress_bars(quiet: bool) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Finetunes; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143) and leave OUT as it was."""
     args = build_parser().parse_args(argv)
+    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, stopped_message
+
+    before = identity(args.out)
+    with sigterm_as_interrupt():
+        try:
+            return _finetune(args)
+        except KeyboardInterrupt as stop:
+            print(stopped_message(args.out, before), file=sys.stderr)
+            return exit_code(stop)
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from evaluation.outdir import OutputExistsError
     from playerseg.errors import USER_ERRORS
     from playerseg.finetune.data import FinetuneError
     from playerseg.finetune.run import FinetuneJob, run_finetune
@@ -86,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             overwrite=args.overwrite,
         )
         outcome = run_finetune(job, report=print, progress=_progress_bars(args.quiet))
-    except (FinetuneError, *USER_ERRORS) as error:
+    except (FinetuneError, OutputExistsError, *USER_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaluation.outdir import OutputExistsError, check_output_folder, staged_folder
 from playerseg.finetune.data import (
     DEFAULT_VAL_FRACTION,
     FinetuneError,
@@ -55,8 +56,10 @@ class FinetuneOutcome:
 def _check_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise FinetuneError(f"Cannot write the model to {out}: it is a file, not a folder.")
-    if (out / CHECKPOINT_FILE).exists() and not overwrite:
-        raise FinetuneError(f"{out} already holds a finetuned model; choose another --out or pass --overwrite.")
+    try:
+        check_output_folder(out, overwrite)
+    except OutputExistsError as error:
+        raise FinetuneError(str(error)) from None
 
 
 def _split(job: FinetuneJob, names: list[str]) -> Split:
@@ -70,7 +73,8 @@ def run_finetune(
     report: Callable[[str], None] = lambda line: None,
     progress: Callable[[Iterable[Any], str, int], Iterable[Any]] | None = None,
 ) -> FinetuneOutcome:
-    """Train, then write OUT/checkpoint.pt, model.json, metrics.csv and curves.html (and push when asked)."""
+    """Train, then write OUT/checkpoint.pt, model.json, metrics.csv and curves.html (and push when asked). The
+    files are written into a hidden sibling of OUT that replaces OUT only once all of them are written."""
     out = Path(job.out)
     _check_out(out, job.overwrite)
     sequences = load_training_root(job.data)
@@ -83,13 +87,13 @@ def run_finetune(
     )
     base_sha = model.checkpoint_sha256
     training = Trainer(model, sequences, split, job.settings, report, progress).run()
-    out.mkdir(parents=True, exist_ok=True)
-    _, checkpoint_sha = write_checkpoint(model.predictor, out)
-    facts = _model_facts(job, out, model, base_sha, sequences, split, training, checkpoint_sha)
-    write_model_json(facts, out)
-    rows = [record.row() for record in training.records]
-    write_metrics_csv(rows, out)
-    write_curves_html(rows, out, f"Finetuning {facts['name']} from {base_spec.name}")
+    with staged_folder(out, job.overwrite) as staged:
+        _, checkpoint_sha = write_checkpoint(model.predictor, staged.work)
+        facts = _model_facts(job, out, model, base_sha, sequences, split, training, checkpoint_sha)
+        write_model_json(facts, staged.work)
+        rows = [record.row() for record in training.records]
+        write_metrics_csv(rows, staged.work)
+        write_curves_html(rows, staged.work, f"Finetuning {facts['name']} from {base_spec.name}")
     outcome = FinetuneOutcome(out, facts, training)
     if job.push_to_hub:
         try:
