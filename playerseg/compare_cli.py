@@ -38,13 +38,17 @@ def run_compare_command(args: argparse.Namespace, command: str) -> int:
     from playerseg.compare import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
     from playerseg.progress_bars import StageBars
     from playerseg.prompts import PromptSet
+    from playerseg.video import probe_video
 
     check_model_names({"A": args.model_a, "B": args.model_b})
     prompts = PromptSet.load(args.prompts)
     selection = Selection(args.start, args.max_frames, args.stride, args.max_side)
     try:
         with staged_folder(args.out, args.overwrite) as staged:
-            ground_truth = read_ground_truth(args.gt, staged.work / "ground_truth") if args.gt else None
+            ground_truth = None
+            if args.gt:  # checked against the clip (frame count, mask size) before anything is unpacked
+                clip = probe_video(args.clip)
+                ground_truth = read_ground_truth(args.gt, staged.work / "ground_truth", clip=clip)
             with StageBars(args.quiet) as bars:
                 comparison = compare_models(
                     args.clip, prompts, [args.model_a, args.model_b], staged.work, pool=ModelPool(args.device),
