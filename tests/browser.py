@@ -1,15 +1,21 @@
-"""Headless Chromium for browser tests (Debian's /usr/bin/chromium driven by Playwright); skips when absent."""
+"""Headless Chromium for browser tests (Debian's /usr/bin/chromium driven by Playwright).
+
+Without Chromium or Playwright a browser test skips on a developer's machine, but fails in CI (CI=true): there a
+missing browser is a broken set-up, not a reason for a green run."""
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
+CI_TRUE = {"1", "true", "yes", "on"}
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -21,17 +27,36 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def running_in_ci() -> bool:
+    """CI sets CI=true (GitHub Actions, GitLab, this project's .ci/run runner)."""
+    return os.environ.get("CI", "").strip().lower() in CI_TRUE
+
+
+def browser_missing(reason: str) -> NoReturn:
+    """Fail the test in CI, skip it elsewhere."""
+    if running_in_ci():
+        pytest.fail(f"{reason}, and CI=true: browser tests must run in CI, not skip.", pytrace=False)
+    pytest.skip(reason)
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+        browser_missing("Chromium is not installed (apt-get install chromium; .ci/run installs it as root)")
     return path
+
+
+def playwright_sync_api() -> Any:
+    try:
+        return importlib.import_module("playwright.sync_api")
+    except ImportError:
+        browser_missing("Playwright is not installed (pip install -r requirements-dev.txt)")
 
 
 @contextmanager
 def chromium_pages(count: int) -> Iterator[list[Any]]:
     """`count` headless Chromium pages, each in its own browser with an empty profile (separate users)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_sync_api()
     executable = chromium_path()
     with sync_api.sync_playwright() as playwright:
         profiles = [tempfile.TemporaryDirectory() for _ in range(count)]

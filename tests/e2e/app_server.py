@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# cache locations that would take precedence over HF_HOME: left out of the server's environment
+HUB_CACHE_VARIABLES = ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_XET_CACHE", "HF_ASSETS_CACHE")
 # the auto-labeler last: model A's default, so the example test runs it in the browser too
 TEST_MODELS = "test-sam2.1-tiny-128,test-sam2.1-tiny-256,sam2.1-large,autolabel:test-gdino-tiny+test-sam2.1-tiny-128"
 
@@ -23,12 +26,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def serve_app(work_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
-    """Yields the app's URL; the server's output goes to log_path (read it when a test fails)."""
-    port = free_port()
-    environment = {
-        **os.environ,
+def server_environment(port: int, work_dir: Path, hf_home: Path, **env: str) -> dict[str, str]:
+    """The app's environment: test models on CPU, pinned threads, and no way to the Hugging Face Hub (offline, an
+    empty HF_HOME of its own), so a real model name in the list fails offline on any machine instead of
+    downloading. `env` comes last and wins."""
+    inherited = {key: value for key, value in os.environ.items() if key not in HUB_CACHE_VARIABLES}
+    return {
+        **inherited,
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
@@ -37,10 +41,22 @@ def serve_app(work_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
         "PLAYERSEG_WORK_DIR": str(work_dir),
         "PLAYERSEG_EXAMPLE_FRAMES": "12",
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
+        "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "2")),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HOME": str(hf_home),
         **env,
     }
+
+
+@contextmanager
+def serve_app(work_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
+    """Yields the app's URL; the server's output goes to log_path (read it when a test fails)."""
+    port = free_port()
+    hf_home = tempfile.TemporaryDirectory(prefix="playerseg-app-hf-")
+    environment = server_environment(port, work_dir, Path(hf_home.name), **env)
     url = f"http://127.0.0.1:{port}/"
-    with open(log_path, "w") as log:
+    with hf_home, open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "app.py"], cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
         )

@@ -370,7 +370,7 @@ def test_frame_matches_reach_the_best_iou_sum_at_a_low_threshold(seed: int) -> N
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Cross-check against py-motmetrics (not a project dependency: skipped when it is not installed)
+# Cross-check against py-motmetrics (a test requirement in requirements-dev.txt, not a runtime dependency)
 
 
 def box_area(box: tuple[int, int, int, int]) -> int:
@@ -386,7 +386,7 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
 
 
 def test_agrees_with_motmetrics_on_box_like_masks() -> None:
-    mm = pytest.importorskip("motmetrics")
+    import motmetrics as mm  # the independent reference: missing means the test set-up is broken, not a skip
     rng = np.random.default_rng(11)
     # A 4 x 4 grid of 20-pixel cells. Each gt box spans cell offsets 3..15 and its pred box moves by at most
     # 2 pixels each way, so every box stays inside its cell: boxes never overlap within one map and the masks are
