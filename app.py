@@ -4,11 +4,10 @@
     PLAYERSEG_MODELS=test-sam2.1-tiny-128,test-sam2.1-tiny-256 python app.py   # random-weight test models, CPU
 """
 
-from playerseg.ui.app import build_app, keep_uploads_in_work_dir, launch_kwargs
+from playerseg.ui.app import build_app, launch_kwargs
 from playerseg.ui.config import AppConfig
 
 config = AppConfig.from_env()
-keep_uploads_in_work_dir(config)  # before any Blocks exists: Gradio reads GRADIO_TEMP_DIR when it builds them
 demo = build_app(config).queue(default_concurrency_limit=config.gpu_concurrency)
 
 if __name__ == "__main__":

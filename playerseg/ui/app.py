@@ -66,6 +66,7 @@ class ResultTabs:
 def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
     pool = pool or ModelPool(device=config.device, cache=not on_zero_gpu())
     Path(config.work_dir).mkdir(parents=True, exist_ok=True)
+    keep_uploads_in_work_dir(config)  # before any Blocks exists: Gradio reads GRADIO_TEMP_DIR when it builds them
     clear_leftovers(*(Path(config.work_dir) / name for name in SWEPT_FOLDERS))  # a killed process's runs and uploads
     example = prepare_example(config.work_dir, config.example_frames)
     run_compare = gpu_function(compare_models)
@@ -197,7 +198,8 @@ def start_sweeper(config: AppConfig) -> threading.Thread:
 
 def keep_uploads_in_work_dir(config: AppConfig) -> None:
     """Gradio's upload and output cache goes to WORK_DIR/uploads (unless GRADIO_TEMP_DIR is set), where the sweeper
-    deletes old files and a restart clears what a killed process left."""
+    deletes old files and a restart clears what a killed process left. Never left to Gradio's default, the machine's
+    shared <tmp>/gradio, which the sweeper must not touch."""
     os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(config.work_dir).resolve() / UPLOADS_FOLDER))
 
 

@@ -168,6 +168,7 @@ def test_ground_truth_on_the_server_is_never_read(server: Server, clips: Path, t
             timeout=30,
         ).read()
     )[0]
+    assert Path(uploaded).resolve().is_relative_to((server.work / "uploads").resolve())  # swept with the work folder
     video = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
     for truth_value in (str(truth), {"path": str(truth), "meta": {"_type": "gradio.FileData"}}):
         event, data = server.raw_call([video, _prompts(clips), MODEL, MODEL, truth_value])
