@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from playerseg.autolabel import AutoLabelJob, AutoLabelSettings, run_autolabel
-from playerseg.player_filter import FilterSettings
-from playerseg.synthetic import generate_dataset
+from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings, run_autolabel
+from playerseg.autolabel.player_filter import FilterSettings
+from playerseg.synthetic.generator import generate_dataset
 
 
 def everyone_detected(meta: dict, every: int) -> dict:

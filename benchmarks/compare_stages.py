@@ -15,9 +15,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from playerseg.compare import ModelPool, compare_models
-from playerseg.prompts import PromptSet
-from playerseg.synthetic import generate_dataset
+from playerseg.compare.comparison import ModelPool, compare_models
+from playerseg.io.prompts import PromptSet
+from playerseg.synthetic.generator import generate_dataset
 
 MODELS = ["test-sam2.1-tiny-128", "test-sam2.1-tiny-256"]
 

@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from evaluation.accuracy import score_sequence  # noqa: E402
 from evaluation.datasets import load_mask_folder  # noqa: E402
 from evaluation.sequence import MaskSequence  # noqa: E402
-from playerseg.frameskip import MotionGate, SkipSettings  # noqa: E402
-from playerseg.pipelines import map_prompts_to_selection, open_selection  # noqa: E402
-from playerseg.prompts import PromptSet  # noqa: E402
-from playerseg.synthetic import generate_dataset  # noqa: E402
-from playerseg.video import FrameStore  # noqa: E402
+from playerseg.io.prompts import PromptSet  # noqa: E402
+from playerseg.io.video import FrameStore  # noqa: E402
+from playerseg.runs.pipeline import map_prompts_to_selection, open_selection  # noqa: E402
+from playerseg.synthetic.generator import generate_dataset  # noqa: E402
+from playerseg.tracking.frameskip import MotionGate, SkipSettings  # noqa: E402
 
 FRAMES, PLAYERS, SEED = 60, 6, 7
 SEQUENCE = "seq000"
@@ -102,7 +102,7 @@ def oracle(frames: FrameStore, gt: MaskSequence, prompt_frames: set[int], settin
 
 def track(model: object, video: Path, prompts: PromptSet, gt: MaskSequence | None,
           settings: SkipSettings | None, max_frames: int | None = None) -> TrackerRow:
-    from playerseg.tracker import Sam2VideoTracker
+    from playerseg.tracking.tracker import Sam2VideoTracker
 
     with open_selection(str(video), max_frames=max_frames) as store:
         mapped, _ = map_prompts_to_selection(prompts, store)
@@ -154,7 +154,7 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
-    from playerseg.registry import load_video_model
+    from playerseg.tracking.registry import load_video_model
 
     print(__doc__.split("\n\n")[0])
     print(f"machine: {machine()}; device {args.device}; model {args.model} (random weights)")

@@ -25,10 +25,10 @@ FRAMES_LONG, FRAMES_SHORT, PLAYERS = 240, 60, 8
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np, torch
-from playerseg.prompts import PromptSet
-from playerseg.registry import load_video_model
-from playerseg.video import FrameStore
-from playerseg.tracker import Sam2VideoTracker
+from playerseg.io.prompts import PromptSet
+from playerseg.tracking.registry import load_video_model
+from playerseg.io.video import FrameStore
+from playerseg.tracking.tracker import Sam2VideoTracker
 kind, model_name, device, data, frames, objects = sys.argv[1:7]
 frames, objects = int(frames), int(objects)
 model = load_video_model(model_name, device)

@@ -9,8 +9,8 @@ so model A keeps its colour everywhere). Empty inputs give a figure that says "n
 from __future__ import annotations
 
 import math
-from typing import Any
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playerseg.autolabel import AutoLabelJob
-    from playerseg.frameskip import SkipSettings
+    from playerseg.autolabel.labeler import AutoLabelJob
+    from playerseg.tracking.frameskip import SkipSettings
 
 EXIT_USER_ERROR = 2
 # options that may name files or folders the run reads: an OUT holding one of them is never replaced
@@ -126,10 +126,10 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
 def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
     from dataclasses import replace
 
-    from playerseg.association import AssociationSettings
-    from playerseg.autolabel import AutoLabelJob, AutoLabelSettings
+    from playerseg.autolabel.association import AssociationSettings
+    from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings
+    from playerseg.autolabel.player_filter import FilterSettings, load_polygon
     from playerseg.errors import UsageError
-    from playerseg.player_filter import FilterSettings, load_polygon
 
     if args.detections and args.detector:
         raise UsageError("Give either --detector or --detections, not both.")
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     from evaluation.outdir import OutputExistsError, check_output_folder
-    from playerseg.errors import USER_ERRORS
+    from playerseg.errors import PlayerSegError
 
     command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
     try:
@@ -240,13 +240,13 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
         check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
         if args.command == "compare":
-            from playerseg.compare_cli import run_compare_command
+            from playerseg.compare.cli import run_compare_command
 
             return run_compare_command(args, command)
         if args.command == "autolabel":
             return _autolabel(args, command)
         return _segment(args, command)
-    except (*USER_ERRORS, OutputExistsError) as error:
+    except (PlayerSegError, OutputExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:  # a missing prompts file, an unwritable output folder, a full disk
@@ -256,14 +256,14 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 
 
 def _list_models() -> int:
-    from playerseg.detector import DETECTORS
-    from playerseg.registry import BUILTIN_MODELS, finetuned_folders
+    from playerseg.autolabel.detector import DETECTORS
+    from playerseg.tracking.registry import BUILTIN_MODELS, finetuned_folders
 
     for name, spec in BUILTIN_MODELS.items():
         print(f"{name:24s} {spec.description}")
     for name, detector in DETECTORS.items():
         print(f"{name:24s} detector: {detector.description}")
-    from playerseg.registry import get_spec
+    from playerseg.tracking.registry import get_spec
     from playerseg.ui.config import DEFAULT_MODELS_DIR
 
     for folder in finetuned_folders(os.environ.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR):
@@ -285,7 +285,7 @@ def _autolabel(args: argparse.Namespace, command: str) -> int:
     from dataclasses import replace
 
     from evaluation.outdir import staged_folder
-    from playerseg.autolabel import run_autolabel
+    from playerseg.autolabel.labeler import run_autolabel
     from playerseg.progress_bars import ProgressBar
 
     job = _autolabel_job(args)
@@ -311,11 +311,11 @@ def _autolabel(args: argparse.Namespace, command: str) -> int:
 
 def _segment(args: argparse.Namespace, command: str) -> int:
     from evaluation.outdir import staged_folder
-    from playerseg.pipelines import open_selection
+    from playerseg.io.prompts import PromptSet
     from playerseg.progress_bars import ProgressBar
-    from playerseg.prompts import PromptSet
-    from playerseg.registry import load_video_model
-    from playerseg.runfolder import segment_to_folder
+    from playerseg.runs.pipeline import open_selection
+    from playerseg.runs.runfolder import segment_to_folder
+    from playerseg.tracking.registry import load_video_model
 
     prompts = PromptSet.load(args.prompts)
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
@@ -336,7 +336,7 @@ def _segment(args: argparse.Namespace, command: str) -> int:
 
 
 def _skip_settings(args: argparse.Namespace) -> SkipSettings | None:
-    from playerseg.frameskip import SkipSettings
+    from playerseg.tracking.frameskip import SkipSettings
 
     return None if args.skip_motion is None else SkipSettings(args.skip_motion, max_consecutive=args.skip_max)
 

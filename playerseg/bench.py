@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from playerseg.prompts import Prompt, PromptSet
+from playerseg.errors import PlayerSegError
+from playerseg.io.prompts import Prompt, PromptSet
 
 MIB = 1024 * 1024
 
 
-class BenchError(ValueError):
+class BenchError(PlayerSegError, ValueError):
     """The benchmark cannot run as asked; one sentence for the user."""
 
 
@@ -71,7 +72,7 @@ def _peak_ram_mb() -> float:
 
 
 def _bare_propagation(model: Any, store: Any, prompts: PromptSet) -> tuple[float, list[Any]]:
-    from playerseg.tracker import Sam2VideoTracker
+    from playerseg.tracking.tracker import Sam2VideoTracker
 
     started = time.perf_counter()
     with Sam2VideoTracker(model, store) as tracker:
@@ -88,7 +89,7 @@ def _first_frame_only(prompts: PromptSet) -> PromptSet:
 def _whole_job(model: Any, store: Any, prompts: PromptSet, out: Path) -> dict[str, float]:
     """The `segment` job (tracking, the run folder and the flicker metrics written as frames become final):
     seconds in all and per part."""
-    from playerseg.runfolder import segment_to_folder
+    from playerseg.runs.runfolder import segment_to_folder
 
     started = time.perf_counter()
     _, outputs = segment_to_folder(model, store, prompts, out, command="bench")
@@ -100,8 +101,8 @@ def run_bench(job: BenchJob) -> dict[str, Any]:
     """Both runs; a JSON-able summary (times in ms per frame unless named _s)."""
     import torch
 
-    from playerseg.pipelines import open_selection
-    from playerseg.registry import load_video_model
+    from playerseg.runs.pipeline import open_selection
+    from playerseg.tracking.registry import load_video_model
 
     model = load_video_model(job.model, job.device, compile_model=job.compile_model)
     store = open_selection(job.clip, max_frames=job.frames)

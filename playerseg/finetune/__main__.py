@@ -84,8 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _finetune(args: argparse.Namespace) -> int:
     from evaluation.outdir import OutputExistsError
-    from playerseg.errors import USER_ERRORS
-    from playerseg.finetune.data import FinetuneError
+    from playerseg.errors import PlayerSegError
     from playerseg.finetune.run import FinetuneJob, run_finetune
     from playerseg.finetune.trainer import TrainSettings, describe
 
@@ -103,7 +102,7 @@ def _finetune(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
         )
         outcome = run_finetune(job, report=print, progress=_progress_bars(args.quiet))
-    except (FinetuneError, OutputExistsError, *USER_ERRORS) as error:
+    except (PlayerSegError, OutputExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:

@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.datasets import DatasetError, DavisSequence, load_davis
+from playerseg.errors import PlayerSegError
 
 DEFAULT_VAL_FRACTION = 0.25
 
 
-class FinetuneError(ValueError):
+class FinetuneError(PlayerSegError, ValueError):
     """Finetuning cannot run as asked (data, split, settings); the message is for the user."""
 
 

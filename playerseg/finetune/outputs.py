@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from playerseg.registry import file_sha256
+from playerseg.tracking.registry import file_sha256
 
 CHECKPOINT_FILE = "checkpoint.pt"
 MODEL_JSON = "model.json"

@@ -28,7 +28,7 @@ from playerseg.finetune.outputs import (
     write_model_json,
 )
 from playerseg.finetune.trainer import Trainer, TrainingResult, TrainSettings
-from playerseg.registry import FINETUNED_FROM_RANDOM_LABEL, get_spec, load_video_model
+from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, get_spec, load_video_model
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from playerseg.finetune.model import (
 )
 from playerseg.finetune.prompting import PromptSettings, SampledPrompt, collate_prompts, sample_prompt
 from playerseg.finetune.validate import VAL_PROMPTS, ValidationResult, validate
-from playerseg.registry import LoadedModel
+from playerseg.tracking.registry import LoadedModel
 
 STAGE_CHOICES = ("frames", "clips", "both")
 MIN_OBJECT_PIXELS = 4  # an object smaller than this at the model's input size is treated as absent

@@ -24,12 +24,12 @@ from evaluation.results import AccuracyResult, DatasetAccuracy, ObjectStability
 from evaluation.sequence import VOID
 from evaluation.temporal import TemporalMetric
 from playerseg.finetune.data import usable_frames
-from playerseg.finetune.model import frame_forward, image_features, normalise
+from playerseg.finetune.model import frame_forward, image_features
 from playerseg.finetune.prompting import SampledPrompt, box_prompt, click_prompt, collate_prompts, scale_prompt
-from playerseg.masks import MaskTrack
-from playerseg.prompts import Box, Point, Prompt
-from playerseg.registry import LoadedModel
-from playerseg.tracker import Sam2VideoTracker, preprocess_frame
+from playerseg.io.masks import MaskTrack
+from playerseg.io.prompts import Box, Point, Prompt
+from playerseg.tracking.registry import LoadedModel
+from playerseg.tracking.tracker import Sam2VideoTracker, preprocess_frame
 
 VAL_PROMPTS = ("click", "box")
 

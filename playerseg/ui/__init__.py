@@ -1,1 +1,5 @@
-"""The Gradio app: one module per tab plus the session state; no model code here (that is playerseg.compare)."""
+"""The Gradio app: one module per tab, the typed Session, settings, per-run limits, what a public server reads and
+keeps, the `/compare` API and the Blocks. No model code here: the comparison itself is playerseg.compare.
+
+May import: every other playerseg subpackage, evaluation and gradio (the only package that imports gradio).
+"""

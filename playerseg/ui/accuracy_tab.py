@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.charts import agreement_timeline, jf_per_frame, model_comparison_bars, per_object_box
-from playerseg.compare import Comparison
+from playerseg.compare.comparison import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "J (mIoU) ↑", "F ↑", "J&F ↑", "J recall ↑", "F recall ↑", "frames scored", "missing objects"]

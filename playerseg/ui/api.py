@@ -21,13 +21,13 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
-from playerseg.compare import Comparison, GroundTruthError, ModelPool, compare_models, read_ground_truth
-from playerseg.prompts import PromptError, PromptSet
+from playerseg.compare.comparison import Comparison, GroundTruthError, ModelPool, compare_models, read_ground_truth
+from playerseg.io.prompts import PromptError, PromptSet
+from playerseg.io.video import VideoError, VideoInfo, probe_video
 from playerseg.ui.clip_tab import VIDEO_TYPES
 from playerseg.ui.config import AppConfig
 from playerseg.ui.limits import LimitError, RunStopped, check_objects, limited_selection, with_deadline
 from playerseg.ui.public import Upload, UploadError, holding, public_message, sweep, uploaded_file
-from playerseg.video import VideoError, VideoInfo, probe_video
 
 CompareFn = Callable[..., Comparison]
 API_FOLDER = "api"  # under the work folder: one folder per call, kept PLAYERSEG_RESULT_TTL_S seconds

@@ -19,8 +19,16 @@ import gradio as gr
 
 from evaluation.datasets import DatasetError, load_mask_folder
 from evaluation.sequence import MaskSequence
-from playerseg.compare import Comparison, GroundTruthError, ModelPool, compare_models, read_ground_truth, score_comparison
-from playerseg.prompts import PromptError
+from playerseg.compare.comparison import (
+    Comparison,
+    GroundTruthError,
+    ModelPool,
+    compare_models,
+    read_ground_truth,
+    score_comparison,
+)
+from playerseg.io.prompts import PromptError
+from playerseg.io.video import VideoError
 from playerseg.ui.accuracy_tab import AccuracyTab, build_accuracy_tab
 from playerseg.ui.api import API_FOLDER, make_compare_endpoint
 from playerseg.ui.clip_tab import build_clip_tab, wire_clip_tab
@@ -30,12 +38,11 @@ from playerseg.ui.example import prepare_example
 from playerseg.ui.export_tab import ExportTab, build_export_tab
 from playerseg.ui.gpu import gpu_function, on_zero_gpu
 from playerseg.ui.latency_tab import LatencyTab, build_latency_tab
-from playerseg.ui.memory_tab import MemoryTab, build_memory_tab
 from playerseg.ui.limits import LimitError, RunStopped, check_objects, with_deadline
+from playerseg.ui.memory_tab import MemoryTab, build_memory_tab
 from playerseg.ui.public import clear_leftovers, holding, public_message, sweep, upload_folder
 from playerseg.ui.session import Session, SessionError
 from playerseg.ui.stability_tab import StabilityTab, build_stability_tab
-from playerseg.video import VideoError
 
 TITLE = "PlayerSeg: zero-shot vs finetuned SAM2 on your footage"
 INTRO = (

@@ -11,7 +11,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from playerseg.prompts import PromptError, PromptSet
+from playerseg.io.prompts import PromptError, PromptSet
+from playerseg.io.video import VideoError, VideoInfo, probe_video
 from playerseg.ui.config import AppConfig
 from playerseg.ui.example import ExampleClip
 from playerseg.ui.frames import display_scale, read_frame, show_frame
@@ -26,7 +27,6 @@ from playerseg.ui.session import (
     Session,
     SessionError,
 )
-from playerseg.video import VideoError, VideoInfo, probe_video
 
 VIDEO_TYPES = (".mp4", ".mov", ".webm", ".avi", ".mkv")
 HOW_TO = (

@@ -26,8 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from playerseg.autolabel import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
-from playerseg.registry import BUILTIN_MODELS, finetuned_folders
+from playerseg.autolabel.labeler import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
+from playerseg.errors import PlayerSegError
+from playerseg.tracking.registry import BUILTIN_MODELS, finetuned_folders
 from playerseg.ui.limits import RunLimits
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
@@ -45,7 +46,7 @@ DEFAULT_MAX_UPLOAD_MB = 500  # a few minutes of 1080p H.264; longer clips are cu
 DEFAULT_RESULT_TTL_S = 3600  # API results and uploads live an hour (a session's own runs live as long as its tab)
 
 
-class ConfigError(ValueError):
+class ConfigError(PlayerSegError, ValueError):
     """A setting the app cannot start with; the message names the variable."""
 
 

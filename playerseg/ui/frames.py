@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from playerseg.overlay import OUTLINE_COLOR, TEXT_COLOR, draw_overlay, object_color
-from playerseg.prompts import Box, Point, Prompt
+from playerseg.io.overlay import OUTLINE_COLOR, TEXT_COLOR, draw_overlay, object_color
+from playerseg.io.prompts import Box, Point, Prompt
+from playerseg.io.video import FrameStore
 from playerseg.ui.session import BoxCorner
-from playerseg.video import FrameStore
 
 DISPLAY_MAX_SIDE = 1280  # larger frames are shown downscaled; clicks are mapped back to clip pixels
 _FONT = cv2.FONT_HERSHEY_SIMPLEX

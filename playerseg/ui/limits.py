@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from playerseg.compare import Selection
-from playerseg.video import VideoInfo
+from playerseg.compare.comparison import Selection
+from playerseg.errors import PlayerSegError
+from playerseg.io.video import VideoInfo
 
 
-class LimitError(ValueError):
+class LimitError(PlayerSegError, ValueError):
     """A request over one of the server's limits; the message is one sentence that names the limit."""
 
 

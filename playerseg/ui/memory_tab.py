@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.charts import memory_timeline
-from playerseg.compare import Comparison
+from playerseg.compare.comparison import Comparison
 
 COLUMNS = ["model", "device", "measure", "peak MB", "mean MB per frame"]
 KIND_LABELS = {

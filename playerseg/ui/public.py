@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playerseg.errors import PlayerSegError
+
 # An absolute POSIX path of two or more parts (in quotes or not): replaced by its last part.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"()\[\]]+/)+([^\s/'\"()\[\]]+)")
 
@@ -33,7 +35,7 @@ _held: Counter[Path] = Counter()
 _held_lock = threading.Lock()
 
 
-class UploadError(ValueError):
+class UploadError(PlayerSegError, ValueError):
     """A request that names a file it did not upload; one sentence for the caller."""
 
 

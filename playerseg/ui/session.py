@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playerseg.compare import Comparison, Selection
-from playerseg.prompts import Prompt, PromptError, PromptSet, negative_only_message, untrackable_objects
+from playerseg.compare.comparison import Comparison, Selection
+from playerseg.errors import PlayerSegError
+from playerseg.io.prompts import Prompt, PromptError, PromptSet, negative_only_message, untrackable_objects
+from playerseg.io.video import VideoInfo
 from playerseg.ui.limits import RunLimits, limited_selection
-from playerseg.video import VideoInfo
 
 POSITIVE = "Positive point"
 NEGATIVE = "Negative point"
@@ -25,7 +26,7 @@ NEW_OBJECT = "New object"
 TABLE_COLUMNS = ["#", "frame", "object", "kind", "role", "where (x, y in clip pixels)"]
 
 
-class SessionError(ValueError):
+class SessionError(PlayerSegError, ValueError):
     """Something the user asked for that cannot be done; the message is one sentence for a gr.Error."""
 
 

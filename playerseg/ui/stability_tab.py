@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.charts import model_comparison_bars, temporal_timeline
-from playerseg.compare import Comparison
+from playerseg.compare.comparison import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = [

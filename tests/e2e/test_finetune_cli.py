@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from playerseg.registry import load_video_model
-from playerseg.synthetic import generate_dataset
+from playerseg.synthetic.generator import generate_dataset
+from playerseg.tracking.registry import load_video_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE = "test-sam2.1-tiny-128"

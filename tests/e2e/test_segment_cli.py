@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playerseg.masks import read_palette_png
-from playerseg.prompts import Prompt, PromptSet
-from playerseg.video import probe_video
+from playerseg.io.masks import read_palette_png
+from playerseg.io.prompts import Prompt, PromptSet
+from playerseg.io.video import probe_video
 from tests.browser import video_plays_in_chromium
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

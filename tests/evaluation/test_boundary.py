@@ -8,7 +8,6 @@ imports these helpers too.
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest

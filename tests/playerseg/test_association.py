@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from playerseg.association import (
+from playerseg.autolabel.association import (
     MAX_TRACK_ID,
     AssociationError,
     AssociationSettings,

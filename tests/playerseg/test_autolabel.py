@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from playerseg.autolabel import AutoLabelJob, AutoLabelSettings, duplicate_reasons, run_autolabel
-from playerseg.detections import DetectionsError, parse_detections, read_detections_file
-from playerseg.detector import Detection
-from playerseg.masks import read_palette_png
-from playerseg.synthetic import generate_dataset
+from playerseg.autolabel.detections import DetectionsError, parse_detections, read_detections_file
+from playerseg.autolabel.detector import Detection
+from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings, duplicate_reasons, run_autolabel
+from playerseg.io.masks import read_palette_png
+from playerseg.synthetic.generator import generate_dataset
 
 FRAMES, PLAYERS, ENTERING = 14, 6, 1  # 5 players from frame 0: enough people to tell the referee by colour
 TRACKER = "test-sam2.1-tiny-128"

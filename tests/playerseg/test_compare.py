@@ -14,7 +14,7 @@ import pytest
 from evaluation.accuracy import score_sequence
 from evaluation.datasets import load_mask_folder, save_coco_rle
 from evaluation.sequence import MaskSequence
-from playerseg.compare import (
+from playerseg.compare.comparison import (
     Comparison,
     GroundTruthError,
     ModelPool,
@@ -22,8 +22,8 @@ from playerseg.compare import (
     compare_models,
     read_ground_truth,
 )
-from playerseg.overlay import OTHER_ID_COLOR, ONLY_A_COLOR, ONLY_B_COLOR, disagreement_frame
-from playerseg.prompts import Prompt, PromptError, PromptSet
+from playerseg.io.overlay import ONLY_A_COLOR, ONLY_B_COLOR, OTHER_ID_COLOR, disagreement_frame
+from playerseg.io.prompts import Prompt, PromptError, PromptSet
 
 FRAMES, WIDTH, HEIGHT = 8, 160, 96
 SMALL, LARGE = "test-sam2.1-tiny-128", "test-sam2.1-tiny-256"
@@ -39,7 +39,7 @@ def video_facts(path: Path) -> tuple[str, int, int, int]:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from playerseg.synthetic import generate_dataset
+    from playerseg.synthetic.generator import generate_dataset
 
     out = tmp_path_factory.mktemp("synthetic")
     generate_dataset(out, sequences=1, frames=FRAMES, players=2, width=WIDTH, height=HEIGHT, seed=3)
@@ -274,7 +274,7 @@ def test_disagreement_frame_colours_hand_worked_pixels() -> None:
 
 
 def _zip_of(path: Path, files: dict[str, np.ndarray | bytes]) -> Path:
-    from playerseg.masks import write_palette_png
+    from playerseg.io.masks import write_palette_png
 
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in files.items():
@@ -361,7 +361,7 @@ def test_only_prompted_objects_are_scored_for_both_models_with_one_notice(
     """Only player 1 is clicked; the ground truth holds players 1 and 2. Neither model is scored on player 2: not
     the tracker (which never tracks it) and not the auto-labeler (whose track of the unclicked player 2 may well
     take id 2)."""
-    from playerseg.compare import score_comparison
+    from playerseg.compare.comparison import score_comparison
 
     only_one = PromptSet([p for p in prompts.prompts if p.object_id == 1])
     truth = read_ground_truth(gt_json, tmp_path / "work")

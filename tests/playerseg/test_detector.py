@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from playerseg.detector import (
+from playerseg.autolabel.detector import (
     DETECTORS,
     Detection,
     DetectorUnavailableError,
@@ -22,8 +22,8 @@ from playerseg.detector import (
     load_detector,
     normalise_text_prompt,
 )
-from playerseg.registry import ModelUnavailableError
-from playerseg.synthetic import generate_dataset
+from playerseg.synthetic.generator import generate_dataset
+from playerseg.tracking.registry import ModelUnavailableError
 
 TEST_NAME = "test-gdino-tiny"
 

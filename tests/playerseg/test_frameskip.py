@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from playerseg.frameskip import FrameSkipError, MotionGate, SkipDecision, SkipSettings
+from playerseg.tracking.frameskip import FrameSkipError, MotionGate, SkipDecision, SkipSettings
 
 COARSE_PX, FINE_PX = 24, 6
 

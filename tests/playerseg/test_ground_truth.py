@@ -15,9 +15,9 @@ import pytest
 from evaluation.accuracy import score_sequence
 from evaluation.datasets import DatasetError, save_coco_rle
 from evaluation.sequence import MaskSequence
-from playerseg.ground_truth import GroundTruthError, mask_png_bound, read_ground_truth, score_prompted
-from playerseg.masks import write_palette_png
-from playerseg.video import VideoInfo
+from playerseg.compare.ground_truth import GroundTruthError, mask_png_bound, read_ground_truth, score_prompted
+from playerseg.io.masks import write_palette_png
+from playerseg.io.video import VideoInfo
 
 WIDTH, HEIGHT, FRAMES = 32, 24, 4
 UPLOAD_NAME = "my masks (final).zip"
@@ -143,7 +143,7 @@ def test_a_coco_json_larger_than_the_clip_can_need_is_refused_before_it_is_parse
     def parsed(_: object) -> None:
         raise AssertionError("the file was parsed before its size was checked")
 
-    monkeypatch.setattr("playerseg.ground_truth.load_coco_rle", parsed)
+    monkeypatch.setattr("playerseg.compare.ground_truth.load_coco_rle", parsed)
     with pytest.raises(GroundTruthError, match="more than") as caught:
         read_ground_truth(path, tmp_path / "work", clip=clip_info(frames=2), display_name="masks.json")
     assert "masks.json" in str(caught.value) and "/" not in str(caught.value)

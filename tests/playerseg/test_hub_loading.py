@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import torch
 
-from playerseg.registry import SAM2_CONFIGS, SAM2_HUB_FILES, file_sha256, get_spec
+from playerseg.tracking.registry import SAM2_CONFIGS, SAM2_HUB_FILES, file_sha256, get_spec
 from tests.conftest import REPO_ROOT
 
 COMMIT = "4a0b6f6c1e1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"  # any 40-hex commit id: what refs/main points at
@@ -82,9 +82,9 @@ def test_sam2_1_tiny_loads_from_the_hub_cache_offline_and_tracks_a_frame(tmp_pat
         import json
         import numpy as np
         import torch
-        from playerseg.prompts import Prompt
-        from playerseg.registry import load_video_model
-        from playerseg.tracker import Sam2VideoTracker
+        from playerseg.io.prompts import Prompt
+        from playerseg.tracking.registry import load_video_model
+        from playerseg.tracking.tracker import Sam2VideoTracker
 
         class OneFrame(list):
             width, height = 96, 64
@@ -139,7 +139,7 @@ def test_grounding_dino_tiny_loads_from_the_hub_cache_offline_and_detects_on_a_f
         GroundingDinoProcessor,
     )
 
-    from playerseg.detector import build_test_vocabulary, get_detector_spec
+    from playerseg.autolabel.detector import build_test_vocabulary, get_detector_spec
 
     assert get_detector_spec("grounding-dino-tiny").hf_repo == "IDEA-Research/grounding-dino-tiny"
     with torch.random.fork_rng(devices=[]):
@@ -163,7 +163,7 @@ def test_grounding_dino_tiny_loads_from_the_hub_cache_offline_and_detects_on_a_f
         import json
         import numpy as np
         import torch
-        from playerseg.detector import load_detector
+        from playerseg.autolabel.detector import load_detector
 
         detector = load_detector("grounding-dino-tiny", device="cpu")
         frame = np.zeros((36, 64, 3), np.uint8)

@@ -1,4 +1,4 @@
-"""Tests for playerseg.jerseys' per-clip bookkeeping: the pool of recent shirt colours and the officials' summary
+"""Tests for playerseg.autolabel.jerseys' per-clip bookkeeping: the pool of recent shirt colours and the officials' summary
 that run.json and the run's notes show (the clustering itself is tested through the filter, test_player_filter)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from playerseg.jerseys import JerseyPool, OfficialsDecision, OfficialsTally, cluster_jerseys
+from playerseg.autolabel.jerseys import JerseyPool, OfficialsDecision, OfficialsTally, cluster_jerseys
 
 
 def decision(removed: bool, reason: str | None, separation: float | None, colours: int = 9) -> OfficialsDecision:

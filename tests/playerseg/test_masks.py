@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playerseg.masks import (
+from playerseg.io.masks import (
     MaskError,
     MaskTrack,
     bbox_from_mask,

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from playerseg.overlay import draw_overlay, object_color, side_by_side
-from playerseg.prompts import Point, Prompt
+from playerseg.io.overlay import draw_overlay, object_color, side_by_side
+from playerseg.io.prompts import Point, Prompt
 
 H, W = 120, 160
 GREY = 100
@@ -146,7 +146,7 @@ def test_side_by_side_pads_the_shorter_frame() -> None:
 
 
 def test_caption_bar_covers_only_the_bottom_rows_and_keeps_the_size() -> None:
-    from playerseg.overlay import with_caption
+    from playerseg.io.overlay import with_caption
 
     frame = np.full((120, 200, 3), 90, np.uint8)
     captioned = with_caption(frame, "RANDOM WEIGHTS")

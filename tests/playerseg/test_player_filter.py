@@ -1,4 +1,4 @@
-"""Tests for playerseg.player_filter: players kept, crowd / staff / officials rejected with a reason.
+"""Tests for playerseg.autolabel.player_filter: players kept, crowd / staff / officials rejected with a reason.
 
 Three kinds of frames: the procedural pitch clips (meta.json knows every figure's role), the real judo frames
 (boxes placed by hand; skipped when ../shared/data is absent) and small frames painted here, where every number
@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from playerseg.detector import Detection
-from playerseg.player_filter import (
+from playerseg.autolabel.detector import Detection
+from playerseg.autolabel.player_filter import (
     FilterError,
     FilterResult,
     FilterSettings,
@@ -25,7 +25,7 @@ from playerseg.player_filter import (
     pitch_mask_auto,
     pitch_mask_from_polygon,
 )
-from playerseg.synthetic import generate_dataset
+from playerseg.synthetic.generator import generate_dataset
 
 PITCH_REASONS = {"outside pitch", "at pitch edge", "too small"}
 

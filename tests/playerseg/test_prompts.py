@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
+from playerseg.io.prompts import Box, Point, Prompt, PromptError, PromptSet
 
 
 def sample_set() -> PromptSet:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from playerseg.registry import (
+from playerseg.tracking.registry import (
     RANDOM_WEIGHTS,
     SAM2_CONFIGS,
     ModelUnavailableError,
@@ -105,7 +105,7 @@ def test_local_checkpoint_without_a_config_hint_asks_for_one(tmp_path: Path) -> 
 
 def test_offline_hub_model_fails_with_one_sentence_naming_model_and_file(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    code = "from playerseg.registry import load_video_model; load_video_model('sam2.1-large', 'cpu')"
+    code = "from playerseg.tracking.registry import load_video_model; load_video_model('sam2.1-large', 'cpu')"
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO_ROOT)
     assert proc.returncode != 0
     assert "ModelUnavailableError" in proc.stderr
@@ -122,7 +122,7 @@ def _finetuned_folder(folder: Path, facts: dict) -> Path:
 
 
 def test_a_finetuned_folder_is_named_and_labelled_from_its_model_json(tmp_path: Path) -> None:
-    from playerseg.registry import FINETUNED_FROM_RANDOM_LABEL, display_name, finetuned_folders
+    from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, display_name, finetuned_folders
 
     team = _finetuned_folder(tmp_path / "models" / "team", {"base": "test-sam2.1-tiny-128", "stages": ["frames"]})
     spec = get_spec(str(team))

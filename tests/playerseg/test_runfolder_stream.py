@@ -11,12 +11,12 @@ import av
 import numpy as np
 import pytest
 
-from playerseg.masks import read_palette_png
-from playerseg.pipelines import PromptedTracking, open_selection
-from playerseg.prompts import Prompt, PromptSet
-from playerseg.registry import load_video_model
-from playerseg.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
-from playerseg.synthetic import generate_dataset
+from playerseg.io.masks import read_palette_png
+from playerseg.io.prompts import Prompt, PromptSet
+from playerseg.runs.pipeline import PromptedTracking, open_selection
+from playerseg.runs.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
+from playerseg.synthetic.generator import generate_dataset
+from playerseg.tracking.registry import load_video_model
 
 FRAMES = 8
 

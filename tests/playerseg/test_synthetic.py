@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playerseg.masks import bbox_from_mask, read_palette_png
-from playerseg.prompts import PromptSet
-from playerseg.synthetic import SyntheticError, generate_dataset
-from playerseg.video import probe_video
+from playerseg.io.masks import bbox_from_mask, read_palette_png
+from playerseg.io.prompts import PromptSet
+from playerseg.io.video import probe_video
+from playerseg.synthetic.generator import SyntheticError, generate_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEQUENCES, FRAMES, PLAYERS, WIDTH, HEIGHT, FPS, SEED = 2, 12, 3, 320, 180, 12.0, 5

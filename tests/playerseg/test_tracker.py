@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from playerseg.prompts import Point, Prompt, PromptError
-from playerseg.registry import LoadedModel, load_video_model
-from playerseg.tracker import FrameResult, Sam2VideoTracker, TrackingError, new_inference_state
+from playerseg.io.prompts import Point, Prompt, PromptError
+from playerseg.tracking.registry import LoadedModel, load_video_model
+from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, TrackingError, new_inference_state
 
 WIDTH, HEIGHT, FRAMES = 96, 64, 10
 
@@ -88,7 +88,7 @@ def test_object_first_prompted_on_a_later_frame_is_tracked_backward(model: Loade
 
 def _stock_state(model: LoadedModel, clip: MovingSquareClip) -> dict:
     """sam2's own init_state over in-memory frames (what its loader would produce)."""
-    from playerseg.tracker import preprocess_frame
+    from playerseg.tracking.tracker import preprocess_frame
 
     images = torch.stack([torch.from_numpy(preprocess_frame(f, model.spec.image_size)) for f in clip])
     predictor = model.predictor

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from playerseg.prompts import Prompt
-from playerseg.registry import LoadedModel, load_video_model
-from playerseg.tracker import FrameResult, Sam2VideoTracker, memory_window
+from playerseg.io.prompts import Prompt
+from playerseg.tracking.registry import LoadedModel, load_video_model
+from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, memory_window
 
 WIDTH, HEIGHT = 96, 64
 LONG = 40  # well past the test model's memory window (15 frames)
@@ -161,7 +161,7 @@ def test_the_compiled_predictor_tracks_like_the_plain_one(model: LoadedModel) ->
     """`--compile` builds sam2's SAM2VideoPredictorVOS, which overrides several model steps to suit torch.compile.
     Its parts run uncompiled here (no GPU, no compiler): the tracker (batched objects, pruned memory) must run
     those steps and get the plain predictor's masks."""
-    from playerseg.registry import _build_predictor
+    from playerseg.tracking.registry import _build_predictor
 
     predictor = _build_predictor(model.spec, "cpu", [], compile_model=True)
     assert type(predictor).__name__ == "SAM2VideoPredictorVOS"

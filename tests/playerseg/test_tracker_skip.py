@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from playerseg.frameskip import SkipSettings
-from playerseg.prompts import Prompt
-from playerseg.registry import LoadedModel, load_video_model
-from playerseg.tracker import FrameResult, Sam2VideoTracker, TrackingError
+from playerseg.io.prompts import Prompt
+from playerseg.tracking.frameskip import SkipSettings
+from playerseg.tracking.registry import LoadedModel, load_video_model
+from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, TrackingError
 
 WIDTH, HEIGHT = 96, 64
 # Measured with the gate on these frames: a still clip reads ~0.02 px, a square moved 4 px per frame reads 3.5-3.8 px.

@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 import torch
 
-from playerseg.pipelines import PromptedTracking
-from playerseg.prompts import Box, Prompt, PromptSet
-from playerseg.registry import LoadedModel, load_video_model
-from playerseg.synthetic import generate_dataset
-from playerseg.video import FrameStore
+from playerseg.io.prompts import Box, Prompt, PromptSet
+from playerseg.io.video import FrameStore
+from playerseg.runs.pipeline import PromptedTracking
+from playerseg.synthetic.generator import generate_dataset
+from playerseg.tracking.registry import LoadedModel, load_video_model
 
 WIDTH, HEIGHT, FRAMES = 192, 108, 8
 LATE = 4  # the frame where the backward test first prompts object 3

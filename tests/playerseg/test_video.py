@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playerseg.video import FrameStore, VideoError, VideoWriter, iter_frames, probe_video
+from playerseg.io.video import FrameStore, VideoError, VideoWriter, iter_frames, probe_video
 
 RED, GREEN, BLUE = (230, 20, 20), (20, 230, 20), (20, 20, 230)
 TOLERANCE = 14  # lossy H.264 / JPEG on flat colours stays well within this

@@ -20,7 +20,7 @@ from playerseg.finetune.model import (
     trainable_prefixes,
 )
 from playerseg.finetune.prompting import box_prompt, click_prompt, collate_prompts
-from playerseg.registry import load_video_model
+from playerseg.tracking.registry import load_video_model
 
 SIZE = 128
 

@@ -41,7 +41,7 @@ def test_finetuned_folders_in_the_models_dir_are_offered(tmp_path) -> None:
 
     import torch
 
-    from playerseg.registry import load_video_model
+    from playerseg.tracking.registry import load_video_model
     from playerseg.ui.compare_tab import models_facts
 
     team = tmp_path / "team"

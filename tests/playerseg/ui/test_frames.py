@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from playerseg.overlay import POSITIVE_COLOR
-from playerseg.prompts import Prompt
+from playerseg.io.overlay import POSITIVE_COLOR
+from playerseg.io.prompts import Prompt
 from playerseg.ui.frames import display_scale, show_frame
 from playerseg.ui.session import BoxCorner
 

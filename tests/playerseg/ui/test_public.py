@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from playerseg.compare import ModelPool, compare_models
-from playerseg.prompts import PromptSet
-from playerseg.synthetic import generate_dataset
+from playerseg.compare.comparison import ModelPool, compare_models
+from playerseg.io.prompts import PromptSet
+from playerseg.io.video import VideoInfo
+from playerseg.synthetic.generator import generate_dataset
 from playerseg.ui.limits import LimitError, RunLimits, RunStopped, check_objects, limited_selection, with_deadline
 from playerseg.ui.public import UploadError, holding, public_message, sweep, uploaded_file
-from playerseg.video import VideoInfo
 
 INFO = VideoInfo(path="clip.mp4", width=1920, height=1080, fps=25.0, frame_count=700, duration_s=28.0, codec="h264")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from playerseg.prompts import PromptSet
+from playerseg.io.prompts import PromptSet
+from playerseg.io.video import VideoInfo
 from playerseg.ui.limits import RunLimits as Limits
 from playerseg.ui.session import BOX, NEGATIVE, NEW_OBJECT, POSITIVE, ClipState, Session, SessionError
-from playerseg.video import VideoInfo
 
 
 def _clip(frames: int = 50, width: int = 640, height: int = 360) -> ClipState:

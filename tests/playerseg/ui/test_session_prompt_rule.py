@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from playerseg.prompts import Prompt, PromptError, PromptSet
+from playerseg.io.prompts import Prompt, PromptError, PromptSet
+from playerseg.io.video import VideoInfo
 from playerseg.ui.session import NEGATIVE, NEW_OBJECT, POSITIVE, ClipState, Session, SessionError
-from playerseg.video import VideoInfo
 
 SENTENCE = "Object 1 has only negative points: give it a positive point or a box (SAM2 has nothing to track otherwise)."
 

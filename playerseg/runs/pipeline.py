@@ -1,7 +1,7 @@
 """Pipelines that turn a clip (+ prompts) into a RunResult: masks per object per frame, with per-frame costs.
 
 PromptedTracking: the user's clicks -> SAM2 tracks every clicked object through the selected frames.
-AutoLabeler (playerseg.autolabel): a detector finds the players, SAM2 tracks them with stable ids.
+AutoLabeler (playerseg.autolabel.labeler): a detector finds the players, SAM2 tracks them with stable ids.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from evaluation.results import ProfileResult
-from playerseg.detections import AutoLabelReport
-from playerseg.frameskip import SkipSettings
-from playerseg.masks import MaskTrack, paint_label_map
-from playerseg.prompts import Box, Point, Prompt, PromptError, PromptSet
-from playerseg.registry import LoadedModel
-from playerseg.tracker import FrameResult, Sam2VideoTracker
-from playerseg.video import FrameStore, VideoInfo
+from playerseg.autolabel.detections import AutoLabelReport
+from playerseg.tracking.frameskip import SkipSettings
+from playerseg.io.masks import MaskTrack, paint_label_map
+from playerseg.io.prompts import Box, Point, Prompt, PromptError, PromptSet
+from playerseg.tracking.registry import LoadedModel
+from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker
+from playerseg.io.video import FrameStore, VideoInfo
 
 
 @dataclass

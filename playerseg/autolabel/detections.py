@@ -19,12 +19,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playerseg.detector import Detection
+from playerseg.autolabel.detector import Detection
+from playerseg.errors import PlayerSegError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-class DetectionsError(ValueError):
+class DetectionsError(PlayerSegError, ValueError):
     """A detections file the auto-labeler cannot use; the message is one sentence."""
 
 

@@ -15,10 +15,10 @@ EXIT_MODEL_FAILED = 1
 def check_model_names(names: dict[str, str]) -> None:
     """Refuse an unknown model (label -> name) with one sentence, as the registry would when loading it:
     registry names, auto-labeler names (`autolabel:DETECTOR+TRACKER`), finetuned folders, checkpoint paths."""
-    from playerseg.autolabel import parse_autolabel_name
-    from playerseg.detector import get_detector_spec
+    from playerseg.autolabel.detector import get_detector_spec
+    from playerseg.autolabel.labeler import parse_autolabel_name
     from playerseg.errors import UsageError
-    from playerseg.registry import ModelUnavailableError, get_spec
+    from playerseg.tracking.registry import ModelUnavailableError, get_spec
 
     for label, name in names.items():
         try:
@@ -35,10 +35,10 @@ def check_model_names(names: dict[str, str]) -> None:
 def run_compare_command(args: argparse.Namespace, command: str) -> int:
     """Compare models A and B on the clip; returns the exit code (1 when a model failed, its results kept)."""
     from evaluation.outdir import staged_folder
-    from playerseg.compare import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
+    from playerseg.compare.comparison import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
+    from playerseg.io.prompts import PromptSet
+    from playerseg.io.video import probe_video
     from playerseg.progress_bars import StageBars
-    from playerseg.prompts import PromptSet
-    from playerseg.video import probe_video
 
     check_model_names({"A": args.model_a, "B": args.model_b})
     prompts = PromptSet.load(args.prompts)

@@ -30,7 +30,8 @@ from evaluation.accuracy import score_sequence
 from evaluation.datasets import DatasetError, load_coco_rle, load_mask_folder
 from evaluation.results import AccuracyResult
 from evaluation.sequence import VOID, MaskSequence, SequenceError
-from playerseg.video import VideoInfo
+from playerseg.errors import PlayerSegError
+from playerseg.io.video import VideoInfo
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_HEADER_BYTES = 24  # signature, IHDR length and type, width, height
@@ -51,7 +52,7 @@ MAX_JSON_BYTES = 256 << 20
 MAX_MASK_PIXELS = 8192 * 8192
 
 
-class GroundTruthError(ValueError):
+class GroundTruthError(PlayerSegError, ValueError):
     """Ground truth that cannot be used for this comparison; the message is one sentence for the user."""
 
 

@@ -33,7 +33,9 @@ from evaluation.report import write_report
 from evaluation.results import AccuracyResult, AgreementResult, ProfileResult, TemporalResult
 from evaluation.sequence import MaskSequence, SequenceError
 from evaluation.temporal import temporal_stability
-from playerseg.autolabel import (
+from playerseg.autolabel.detections import write_detections_json
+from playerseg.autolabel.detector import GroundingDinoDetector, get_detector_spec, load_detector
+from playerseg.autolabel.labeler import (
     DEFAULT_EVERY,
     AutoLabeler,
     AutoLabelSettings,
@@ -41,14 +43,23 @@ from playerseg.autolabel import (
     parse_autolabel_name,
     relabel_to_clicked_objects,
 )
-from playerseg.detections import write_detections_json
-from playerseg.detector import GroundingDinoDetector, get_detector_spec, load_detector
-from playerseg.ground_truth import GroundTruthError, score_prompted
-from playerseg.ground_truth import read_ground_truth  # noqa: F401  (callers import it from here too)
-from playerseg.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
-from playerseg.pipelines import PromptedTracking, RunResult, map_prompts_to_selection, open_selection, selection_facts
-from playerseg.prompts import PromptError, PromptSet
-from playerseg.registry import (
+from playerseg.compare.ground_truth import (
+    GroundTruthError,
+    read_ground_truth,  # noqa: F401  (callers import it from here too)
+    score_prompted,
+)
+from playerseg.io.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
+from playerseg.io.prompts import PromptError, PromptSet
+from playerseg.io.video import FrameStore, VideoInfo, VideoWriter
+from playerseg.runs.pipeline import (
+    PromptedTracking,
+    RunResult,
+    map_prompts_to_selection,
+    open_selection,
+    selection_facts,
+)
+from playerseg.runs.runfolder import run_facts, write_frames_csv, write_masks
+from playerseg.tracking.registry import (
     FINETUNED_FROM_RANDOM_LABEL,
     RANDOM_WEIGHTS_LABEL,
     LoadedModel,
@@ -58,9 +69,7 @@ from playerseg.registry import (
     get_spec,
     load_video_model,
 )
-from playerseg.runfolder import run_facts, write_frames_csv, write_masks
-from playerseg.tracker import TrackingError
-from playerseg.video import FrameStore, VideoInfo, VideoWriter
+from playerseg.tracking.tracker import TrackingError
 
 Stage = Literal["load", "decode", "track", "render", "score"]
 ProgressFn = Callable[[str, Stage, int, int], None]  # (model label "A"/"B" or "" for shared steps, stage, done, total)

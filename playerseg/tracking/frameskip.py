@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from playerseg.errors import PlayerSegError
+
 MOTION_PERCENTILE = 99.0  # share of the frame that may move without being noticed: 1 % (see module docstring)
 
 # Farneback settings at work size (measured here at 180 px high): a whole-frame shift is followed up to ~15 work px
@@ -46,7 +48,7 @@ _POLY_N = 5
 _POLY_SIGMA = 1.2
 
 
-class FrameSkipError(ValueError):
+class FrameSkipError(PlayerSegError, ValueError):
     """Frame-skip settings or inputs that cannot work; the message is one sentence."""
 
 

@@ -2,8 +2,8 @@
 
 Auto pitch: the dominant colour of the lower half of the frame (the biggest mode of an a*b* histogram in Lab), the
 pixels close to it, cleaned with morphology, the largest connected regions, holes filled. It runs on a copy about
-WORK_HEIGHT pixels tall (~4 ms per 854x480 frame). The player filter (playerseg.player_filter) reads the ground
-under each person's feet from it, and the jersey clustering (playerseg.jerseys) leaves pitch-coloured pixels out
+WORK_HEIGHT pixels tall (~4 ms per 854x480 frame). The player filter (playerseg.autolabel.player_filter) reads the ground
+under each person's feet from it, and the jersey clustering (playerseg.autolabel.jerseys) leaves pitch-coloured pixels out
 of a shirt's colour.
 """
 
@@ -18,6 +18,8 @@ from typing import Any
 
 import cv2
 import numpy as np
+
+from playerseg.errors import PlayerSegError
 
 # Auto pitch. The lower half of a sports frame is mostly playing surface (grass, a mat, a court), so its dominant
 # colour is the surface. Colours are compared in Lab by chroma (a*, b*), which shading changes little; lightness
@@ -36,7 +38,7 @@ MIN_REGION_SHARE = 0.25  # connected regions at least this share of the largest 
 NOTCH_CLOSING = 0.08
 
 
-class FilterError(ValueError):
+class FilterError(PlayerSegError, ValueError):
     """Filter settings, a pitch polygon file or an input the player filter cannot use; the message is one sentence."""
 
 

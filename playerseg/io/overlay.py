@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from playerseg.masks import VOID, davis_palette
-from playerseg.prompts import Prompt
+from playerseg.io.masks import VOID, davis_palette
+from playerseg.io.prompts import Prompt
 
 POSITIVE_COLOR = (0, 200, 0)
 NEGATIVE_COLOR = (220, 0, 0)

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from playerseg.pitch import SurfaceColour, to_lab
+from playerseg.autolabel.pitch import SurfaceColour, to_lab
 
 Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) frame pixels, x1/y1 exclusive
 TeamsMode = Literal["auto", "on", "off"]

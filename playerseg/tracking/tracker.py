@@ -48,9 +48,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from evaluation.profiling import FrameProfiler
-from playerseg.frameskip import MotionGate, SkipSettings
-from playerseg.prompts import Prompt, PromptError, PromptSet
-from playerseg.registry import LoadedModel
+from playerseg.errors import PlayerSegError
+from playerseg.io.prompts import Prompt, PromptError, PromptSet
+from playerseg.tracking.frameskip import MotionGate, SkipSettings
+from playerseg.tracking.registry import LoadedModel
 
 IMAGE_MEAN = (0.485, 0.456, 0.406)  # sam2's input normalisation (ImageNet statistics)
 IMAGE_STD = (0.229, 0.224, 0.225)
@@ -67,7 +68,7 @@ class FrameSource(Protocol):
     def __getitem__(self, index: int) -> np.ndarray: ...
 
 
-class TrackingError(RuntimeError):
+class TrackingError(PlayerSegError, RuntimeError):
     """Tracking cannot run as asked; the message is for the user."""
 
 

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from playerseg.errors import PlayerSegError
+
 BoxXYXY = tuple[float, float, float, float]
 MAX_TRACK_ID = 254  # track ids are palette PNG indices (0 background, 255 void)
 
 
-class AssociationError(ValueError):
+class AssociationError(PlayerSegError, ValueError):
     """Association settings that cannot work; the message is one sentence."""
 
 

@@ -32,6 +32,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from playerseg.errors import PlayerSegError
+
 DEFAULT_FOLDER_FPS = 24.0  # frame folders carry no timing; DAVIS sequences are conventionally shown at 24 fps
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 VFR_TOLERANCE = 0.05  # relative deviation of a frame interval from the median that marks a variable rate
@@ -39,7 +41,7 @@ VFR_TOLERANCE = 0.05  # relative deviation of a frame interval from the median t
 RgbLoader = Callable[[], np.ndarray]
 
 
-class VideoError(ValueError):
+class VideoError(PlayerSegError, ValueError):
     """A clip cannot be read or written as asked; the message is one sentence for the user."""
 
 

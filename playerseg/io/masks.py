@@ -16,13 +16,14 @@ from PIL import Image
 
 from evaluation.datasets import DatasetError, read_mask_png
 from evaluation.datasets import davis_palette as evaluation_davis_palette
+from playerseg.errors import PlayerSegError
 
 VOID = 255
 MAX_OBJECT_ID = 254
 _PNG_NAME = re.compile(r"^(\d+)\.png$")
 
 
-class MaskError(ValueError):
+class MaskError(PlayerSegError, ValueError):
     """A mask, mask file or RLE that cannot be used; the message is one sentence for the user."""
 
 

@@ -44,9 +44,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from playerseg.masks import bbox_from_mask, write_palette_png
-from playerseg.prompts import Point, Prompt, PromptSet
-from playerseg.video import VideoWriter
+from playerseg.errors import PlayerSegError
+from playerseg.io.masks import bbox_from_mask, write_palette_png
+from playerseg.io.prompts import Point, Prompt, PromptSet
+from playerseg.io.video import VideoWriter
 
 ROLES = ("player", "referee", "crowd", "staff")
 Box4 = tuple[int, int, int, int]  # (x0, y0, x1, y1), x1/y1 exclusive, as bbox_from_mask gives
@@ -77,7 +78,7 @@ SKINS = ((236, 190, 160), (198, 140, 100), (140, 92, 60), (92, 60, 40))
 BOARD_COLOURS = ((255, 40, 40), (40, 230, 70), (255, 255, 255), (30, 120, 255), (255, 208, 0), (255, 60, 200))
 
 
-class SyntheticError(ValueError):
+class SyntheticError(PlayerSegError, ValueError):
     """Arguments the generator cannot use, or an output it cannot write; the message is one sentence."""
 
 
@@ -789,6 +790,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

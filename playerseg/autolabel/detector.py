@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from playerseg.registry import RANDOM_WEIGHTS, TEST_MODEL_SEED, ModelUnavailableError, check_device, default_device
+from playerseg.tracking.registry import (
+    RANDOM_WEIGHTS,
+    TEST_MODEL_SEED,
+    ModelUnavailableError,
+    check_device,
+    default_device,
+)
 
 DEFAULT_TEXT = "person."
 DETECTOR_RANDOM_WEIGHTS_LABEL = "random weights (test-size detector: its boxes mean nothing)"

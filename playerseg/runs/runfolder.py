@@ -27,14 +27,14 @@ import numpy as np
 
 from evaluation.results import TemporalResult, latency_summary_dict
 from evaluation.temporal import TemporalMetric
-from playerseg.detections import write_detections_json
-from playerseg.frameskip import SkipSettings
-from playerseg.masks import write_palette_png
-from playerseg.overlay import draw_overlay, with_caption
-from playerseg.pipelines import FrameStats, ProgressCallback, PromptedTracking, RunResult
-from playerseg.prompts import PromptSet
-from playerseg.registry import LoadedModel
-from playerseg.video import FrameStore, VideoWriter
+from playerseg.autolabel.detections import write_detections_json
+from playerseg.tracking.frameskip import SkipSettings
+from playerseg.io.masks import write_palette_png
+from playerseg.io.overlay import draw_overlay, with_caption
+from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
+from playerseg.io.prompts import PromptSet
+from playerseg.tracking.registry import LoadedModel
+from playerseg.io.video import FrameStore, VideoWriter
 
 FRAME_COLUMNS = [
     "frame",

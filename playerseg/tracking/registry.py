@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playerseg.errors import PlayerSegError
+
 RANDOM_WEIGHTS = "random"
 RANDOM_WEIGHTS_LABEL = "random weights (a test model: its masks mean nothing)"
 FINETUNED_FROM_RANDOM_LABEL = "finetuned from random weights (test-size model: its masks mean nothing on real footage)"
@@ -53,7 +55,7 @@ CHECKPOINT_FILE_NAMES = ("checkpoint.pt", "model.pt")
 FINETUNED_PREFIX = "finetuned: "
 
 
-class ModelUnavailableError(RuntimeError):
+class ModelUnavailableError(PlayerSegError, RuntimeError):
     """A model cannot be built: unknown name, missing or unreadable checkpoint. The message is for the user."""
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playerseg.errors import PlayerSegError
+
 FORMAT_VERSION = 1
 MIN_OBJECT_ID = 1
 MAX_OBJECT_ID = 254  # ids are palette PNG indices: 0 is background and 255 is void
@@ -24,7 +26,7 @@ _PROMPT_KEYS = ("frame", "object_id", "points", "box")
 _TOP_KEYS = ("version", "prompts")
 
 
-class PromptError(ValueError):
+class PromptError(PlayerSegError, ValueError):
     """A prompt or prompts file the tracker cannot use; the message is one sentence for the user."""
 
 

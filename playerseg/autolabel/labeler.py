@@ -2,12 +2,12 @@
 
 Per processed frame, forward only:
   1. on a detection frame (every N-th frame with the detector, or the frames an imported detections file lists):
-     detect, drop duplicate boxes, keep the players (playerseg.player_filter: pitch, size and shape; by default
+     detect, drop duplicate boxes, keep the players (playerseg.autolabel.player_filter: pitch, size and shape; by default
      also the officials, by jersey colour, when the colours separate clearly -- the shirt colours of the clip's
      last 25 detection frames are clustered together, so the decision is stable and rests on more than one
      frame; run.json's autolabel "officials" block says whether they were removed, how many detections were
      dropped, and if not, why, with the separation and the figure needed), match the players to the live
-     tracks (playerseg.association), re-prompt a matched track whose mask drifted away from its detection, start a
+     tracks (playerseg.autolabel.association), re-prompt a matched track whose mask drifted away from its detection, start a
      track for each new player -- in the LIVE tracker state, so the other tracks keep their memory (unlike
      restarting SAM2 every few frames) -- and end the tracks no detection confirmed for a while;
   2. SAM2 tracks every live track one frame on (Sam2VideoTracker.step).
@@ -23,17 +23,23 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from playerseg.association import MAX_TRACK_ID, AssociationSettings, TrackBook, box_iou_matrix
-from playerseg.detections import AutoLabelReport, DetectionRecord, read_detections_file
-from playerseg.detector import DEFAULT_TEXT, Detection, GroundingDinoDetector, load_detector, normalise_text_prompt
-from playerseg.masks import MaskTrack, bbox_from_mask
-from playerseg.pipelines import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
-from playerseg.jerseys import JerseyPool, OfficialsTally
-from playerseg.player_filter import REASON_OFFICIAL, FilterResult, FilterSettings, filter_players
-from playerseg.prompts import Box, Prompt, PromptSet
-from playerseg.registry import LoadedModel, load_video_model
-from playerseg.tracker import Sam2VideoTracker
-from playerseg.video import FrameStore
+from playerseg.autolabel.association import MAX_TRACK_ID, AssociationSettings, TrackBook, box_iou_matrix
+from playerseg.autolabel.detections import AutoLabelReport, DetectionRecord, read_detections_file
+from playerseg.autolabel.detector import (
+    DEFAULT_TEXT,
+    Detection,
+    GroundingDinoDetector,
+    load_detector,
+    normalise_text_prompt,
+)
+from playerseg.autolabel.jerseys import JerseyPool, OfficialsTally
+from playerseg.autolabel.player_filter import REASON_OFFICIAL, FilterResult, FilterSettings, filter_players
+from playerseg.io.masks import MaskTrack, bbox_from_mask
+from playerseg.io.prompts import Box, Prompt, PromptSet
+from playerseg.io.video import FrameStore
+from playerseg.runs.pipeline import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
+from playerseg.tracking.registry import LoadedModel, load_video_model
+from playerseg.tracking.tracker import Sam2VideoTracker
 
 AUTOLABEL_PREFIX = "autolabel:"  # model names like "autolabel:grounding-dino-tiny+sam2.1-large" (app, compare)
 DEFAULT_DETECTOR = "grounding-dino-tiny"
@@ -404,7 +410,7 @@ def run_autolabel(
     job: AutoLabelJob, command: str = "", progress: ProgressCallback | None = None
 ) -> tuple[Path, RunResult]:
     """Run the auto-labeler on a clip and write its run folder (with detections.json); returns (folder, result)."""
-    from playerseg.runfolder import write_run_folder
+    from playerseg.runs.runfolder import write_run_folder
 
     with open_selection(job.clip, job.start, job.max_frames, job.stride, job.max_side) as store:
         source = detection_source(job, store)  # bad detections files fail before the tracker loads
