@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from evaluation.boundary import DEFAULT_BOUND_TH, boundary_counts_in_window, tolerance_px, window_margin
+from evaluation.errors import EvaluationError
 from evaluation.region import Window, jaccard_from_counts, region_counts
 from evaluation.results import AccuracyResult, AgreementResult, DatasetAccuracy
 from evaluation.sequence import VOID, MaskSequence
@@ -30,7 +31,7 @@ from evaluation.sequence import VOID, MaskSequence
 RESIZE_MODES = ("error", "nearest")
 
 
-class AccuracyError(ValueError):
+class AccuracyError(EvaluationError, ValueError):
     """Prediction and ground truth cannot be scored together; the message names the sequence, frame or size."""
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from evaluation.errors import EvaluationError
 from evaluation.sequence import VOID, MaskSequence
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ _IMAGE_ERRORS = (OSError, SyntaxError, ValueError)  # what PIL raises for unread
 _DIGITS = re.compile(r"[0-9]+")
 
 
-class DatasetError(ValueError):
+class DatasetError(EvaluationError, ValueError):
     """A dataset file or folder that cannot be used; the message is one sentence naming the file."""
 
 

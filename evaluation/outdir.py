@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.errors import EvaluationError
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 PARTIAL = "partial"  # .NAME.partial-<pid>-<host>-<random>: a run being written
@@ -35,7 +37,7 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-class OutputExistsError(ValueError):
+class OutputExistsError(EvaluationError, ValueError):
     """The output folder already holds files and --overwrite was not given; the message is one sentence."""
 
 

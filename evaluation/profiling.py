@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.errors import EvaluationError
 from evaluation.results import ProfileResult
 
 MIB = 1024.0 * 1024.0
@@ -30,7 +31,7 @@ PROCESS_MEMORY = "process_rss"
 RESERVED_COLUMNS = frozenset({"name", "frame", "latency_ms", "memory_mb", "is_prompt", "is_warmup"})
 
 
-class ProfileError(ValueError):
+class ProfileError(EvaluationError, ValueError):
     """A profile that cannot be built (a malformed frames.csv, a bad recorded value); the message names the file."""
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evaluation.errors import EvaluationError
 
-class MaskShapeError(ValueError):
+
+class MaskShapeError(EvaluationError, ValueError):
     """Two masks that must be compared pixel by pixel have different shapes, or a mask is not 2-D."""
 
 

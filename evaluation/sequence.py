@@ -12,10 +12,12 @@ from functools import cached_property
 
 import numpy as np
 
+from evaluation.errors import EvaluationError
+
 VOID = 255
 
 
-class SequenceError(ValueError):
+class SequenceError(EvaluationError, ValueError):
     """A mask sequence is malformed or does not match another one; the message names the file or frame."""
 
 

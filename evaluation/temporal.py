@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from evaluation.errors import EvaluationError
 from evaluation.results import AccuracyResult, ObjectStability, TemporalResult
 from evaluation.sequence import VOID, MaskSequence
 
@@ -43,7 +44,7 @@ _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 _NEAR = np.ones((2 * BOUNDARY_TOLERANCE_PX + 1,) * 2, dtype=np.uint8)
 
 
-class TemporalError(ValueError):
+class TemporalError(EvaluationError, ValueError):
     """Input to the temporal metrics is unusable; the message names the frame."""
 
 
