@@ -257,14 +257,13 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 
 def _list_models() -> int:
     from playerseg.autolabel.detector import DETECTORS
-    from playerseg.tracking.registry import BUILTIN_MODELS, finetuned_folders
+    from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders
 
     for name, spec in BUILTIN_MODELS.items():
         print(f"{name:24s} {spec.description}")
     for name, detector in DETECTORS.items():
         print(f"{name:24s} detector: {detector.description}")
     from playerseg.tracking.registry import get_spec
-    from playerseg.ui.config import DEFAULT_MODELS_DIR
 
     for folder in finetuned_folders(os.environ.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR):
         print(f"{str(folder):24s} {get_spec(str(folder)).description}")

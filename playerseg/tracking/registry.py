@@ -163,6 +163,9 @@ def display_name(name_or_path: str) -> str:
     return f"{FINETUNED_PREFIX}{spec.name}" if spec.facts.get("base") else spec.name
 
 
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the repository's models/ folder
+
+
 def finetuned_folders(models_dir: str | Path) -> list[Path]:
     """Folders directly under `models_dir` holding a finetuned model (model.json beside checkpoint.pt), by name."""
     root = Path(models_dir)

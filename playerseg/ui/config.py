@@ -28,7 +28,7 @@ from pathlib import Path
 
 from playerseg.autolabel.labeler import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.errors import PlayerSegError
-from playerseg.tracking.registry import BUILTIN_MODELS, finetuned_folders
+from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders
 from playerseg.ui.limits import RunLimits
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
@@ -37,7 +37,6 @@ DEFAULT_MODELS = (DEFAULT_AUTOLABELER, "sam2.1-large", "sam2.1-base-plus", "sam2
 DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short enough for one GPU call
 DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
 DEFAULT_EXAMPLE_FRAMES = 24
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the repository's models/ folder
 # One run must not hold the GPU queue for long: 254 objects on 12 frames once took 341 s while every other user waited.
 DEFAULT_MAX_OBJECTS = 20  # a full side of players and then some
 DEFAULT_MAX_OBJECT_FRAMES = 3000  # e.g. 10 players x 300 frames, or 20 players x 150 frames
