@@ -19,7 +19,7 @@ import numpy as np
 
 from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings, run_autolabel
 from playerseg.autolabel.player_filter import FilterSettings
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 
 def everyone_detected(meta: dict, every: int) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playerseg.compare.comparison import ModelPool, compare_models
 from playerseg.io.prompts import PromptSet
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 MODELS = ["test-sam2.1-tiny-128", "test-sam2.1-tiny-256"]
 

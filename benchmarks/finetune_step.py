@@ -33,7 +33,7 @@ def main() -> None:
     from playerseg.finetune.data import clip_samples, frame_samples, load_training_root, split_sequences
     from playerseg.finetune.model import set_trainable, train_mode, trainable_prefixes
     from playerseg.finetune.trainer import Trainer, TrainSettings
-    from playerseg.synthetic.generator import generate_dataset
+    from playerseg.synthetic.dataset import generate_dataset
     from playerseg.tracking.registry import load_video_model
 
     width, height = (int(v) for v in args.size.split("x"))

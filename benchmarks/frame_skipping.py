@@ -38,7 +38,7 @@ from evaluation.sequence import MaskSequence  # noqa: E402
 from playerseg.io.prompts import PromptSet  # noqa: E402
 from playerseg.io.video import FrameStore  # noqa: E402
 from playerseg.runs.pipeline import map_prompts_to_selection, open_selection  # noqa: E402
-from playerseg.synthetic.generator import generate_dataset  # noqa: E402
+from playerseg.synthetic.dataset import generate_dataset  # noqa: E402
 from playerseg.tracking.frameskip import MotionGate, SkipSettings  # noqa: E402
 
 FRAMES, PLAYERS, SEED = 60, 6, 7

@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from playerseg.bench import BenchJob, run_bench  # noqa: E402
-from playerseg.synthetic.generator import generate_dataset  # noqa: E402
+from playerseg.synthetic.dataset import generate_dataset  # noqa: E402
 
 SIZES = ["tiny", "small", "base-plus", "large"]
 OBJECT_COUNTS = [1, 8]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from tests.conftest import REPO_ROOT
 from tests.e2e.app_server import serve_app
 

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from gradio_client import Client, handle_file
 
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.ui.public import folder_size
 from tests.e2e.app_server import serve_app
 

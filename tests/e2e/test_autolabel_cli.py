@@ -17,7 +17,7 @@ from PIL import Image
 
 from playerseg.io.masks import read_palette_png
 from playerseg.io.video import probe_video
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from tests.playerseg.test_player_filter import RED, paint_person, painted_pitch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

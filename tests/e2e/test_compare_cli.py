@@ -22,7 +22,7 @@ def playerseg(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from playerseg.synthetic.generator import generate_dataset
+    from playerseg.synthetic.dataset import generate_dataset
 
     out = tmp_path_factory.mktemp("synthetic")
     generate_dataset(out, sequences=1, frames=8, players=2, width=160, height=96, seed=5)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import load_video_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 from evaluation.datasets import load_davis
 from evaluation.sequence import MaskSequence
 from evaluation.temporal import temporal_stability
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ GOOD = {"frame": 0, "object_id": 1, "points": [[20, 20, 1]], "box": None}
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from playerseg.synthetic.generator import generate_dataset
+    from playerseg.synthetic.dataset import generate_dataset
 
     out = tmp_path_factory.mktemp("synthetic")
     generate_dataset(out, sequences=1, frames=2, players=1, width=96, height=64, seed=1)

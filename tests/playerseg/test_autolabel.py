@@ -17,7 +17,7 @@ from playerseg.autolabel.detections import DetectionsError, parse_detections, re
 from playerseg.autolabel.detector import Detection
 from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings, duplicate_reasons, run_autolabel
 from playerseg.io.masks import read_palette_png
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 FRAMES, PLAYERS, ENTERING = 14, 6, 1  # 5 players from frame 0: enough people to tell the referee by colour
 TRACKER = "test-sam2.1-tiny-128"

@@ -9,7 +9,7 @@ import pytest
 
 from playerseg.__main__ import main
 from playerseg.bench import grid_prompts
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 
 @pytest.fixture(scope="module")

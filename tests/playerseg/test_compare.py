@@ -39,7 +39,7 @@ def video_facts(path: Path) -> tuple[str, int, int, int]:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from playerseg.synthetic.generator import generate_dataset
+    from playerseg.synthetic.dataset import generate_dataset
 
     out = tmp_path_factory.mktemp("synthetic")
     generate_dataset(out, sequences=1, frames=FRAMES, players=2, width=WIDTH, height=HEIGHT, seed=3)

@@ -22,7 +22,7 @@ from playerseg.autolabel.detector import (
     load_detector,
     normalise_text_prompt,
 )
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import ModelUnavailableError
 
 TEST_NAME = "test-gdino-tiny"

@@ -25,7 +25,7 @@ from playerseg.autolabel.player_filter import (
     pitch_mask_auto,
     pitch_mask_from_polygon,
 )
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 PITCH_REASONS = {"outside pitch", "at pitch edge", "too small"}
 

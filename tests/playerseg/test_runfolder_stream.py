@@ -15,7 +15,7 @@ from playerseg.io.masks import read_palette_png
 from playerseg.io.prompts import Prompt, PromptSet
 from playerseg.runs.pipeline import PromptedTracking, open_selection
 from playerseg.runs.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import load_video_model
 
 FRAMES = 8

@@ -3,6 +3,7 @@ occlusion, the H.264 video and the command line."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from PIL import Image
 from playerseg.io.masks import bbox_from_mask, read_palette_png
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import probe_video
-from playerseg.synthetic.generator import SyntheticError, generate_dataset
+from playerseg.synthetic.dataset import SyntheticError, generate_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEQUENCES, FRAMES, PLAYERS, WIDTH, HEIGHT, FPS, SEED = 2, 12, 3, 320, 180, 12.0, 5
@@ -159,7 +160,7 @@ def test_prompts_click_deep_inside_each_player_on_its_first_visible_frame(
 
 
 def test_same_seed_same_ground_truth_other_seed_different(tmp_path: Path) -> None:
-    kwargs = dict(sequences=1, frames=5, players=3, width=160, height=96)
+    kwargs = {"sequences": 1, "frames": 5, "players": 3, "width": 160, "height": 96}
     first = generate_dataset(tmp_path / "a", seed=3, **kwargs)
     second = generate_dataset(tmp_path / "b", seed=3, **kwargs)
     other = generate_dataset(tmp_path / "c", seed=4, **kwargs)
@@ -290,11 +291,12 @@ def test_ten_players(tmp_path: Path) -> None:
 
 
 def test_entering_players_appear_after_the_first_frame(tmp_path: Path) -> None:
-    kwargs = dict(frames=16, players=5, width=320, height=180, seed=3)
+    kwargs = {"frames": 16, "players": 5, "width": 320, "height": 180, "seed": 3}
     meta = generate_dataset(tmp_path / "in", entering=2, **kwargs)["sequences"]["seq000"]["frames"]
     plain = generate_dataset(tmp_path / "plain", **kwargs)["sequences"]["seq000"]["frames"]
     first_seen = {
-        player: min(f["frame"] for f in meta for g in f["figures"] if g["object_id"] == player) for player in range(1, 6)
+        player: min(f["frame"] for f in meta for g in f["figures"] if g["object_id"] == player)
+        for player in range(1, 6)
     }
     assert first_seen[1] == first_seen[2] == first_seen[3] == 0
     assert 0 < first_seen[4] < first_seen[5] < 16, "players 4 and 5 run in, one after the other"
@@ -344,3 +346,19 @@ def test_cli_rejects_bad_arguments(tmp_path: Path, flag: str, value: str) -> Non
     assert flag.lstrip("-") in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+# ---------------------------------------------------------------- package boundary
+
+
+def test_the_package_imports_only_errors_io_and_itself() -> None:
+    """The rule in playerseg/synthetic/__init__.py: playerseg.errors and playerseg.io, nothing that runs a model."""
+    allowed = ("playerseg.errors", "playerseg.io", "playerseg.synthetic")
+    for path in sorted((REPO_ROOT / "playerseg" / "synthetic").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] == "playerseg":
+                    assert any(name == ok or name.startswith(ok + ".") for ok in allowed), f"{path.name} imports {name}"

@@ -24,7 +24,7 @@ import torch
 from playerseg.io.prompts import Box, Prompt, PromptSet
 from playerseg.io.video import FrameStore
 from playerseg.runs.pipeline import PromptedTracking
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import LoadedModel, load_video_model
 
 WIDTH, HEIGHT, FRAMES = 192, 108, 8

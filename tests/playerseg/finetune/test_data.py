@@ -18,7 +18,7 @@ from playerseg.finetune.data import (
     split_sequences,
     usable_frames,
 )
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 
 
 @pytest.fixture(scope="module")

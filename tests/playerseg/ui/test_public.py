@@ -11,7 +11,7 @@ import pytest
 from playerseg.compare.comparison import ModelPool, compare_models
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import VideoInfo
-from playerseg.synthetic.generator import generate_dataset
+from playerseg.synthetic.dataset import generate_dataset
 from playerseg.ui.limits import LimitError, RunLimits, RunStopped, check_objects, limited_selection, with_deadline
 from playerseg.ui.public import UploadError, holding, public_message, sweep, uploaded_file
 
