@@ -5,17 +5,10 @@ are imported by the submodules that need them.
 """
 
 from evaluation.identity import IdentityResult, IdentityTracker, identity_metrics
-from evaluation.results import (
-    AccuracyResult,
-    AgreementResult,
-    DatasetAccuracy,
-    LatencySummary,
-    ObjectAccuracy,
-    ObjectStability,
-    ProfileResult,
-    SummaryStats,
-    TemporalResult,
-)
+from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy, ObjectAccuracy, SummaryStats
+from evaluation.results.agreement import AgreementResult
+from evaluation.results.profile import LatencySummary, ProfileResult
+from evaluation.results.temporal import ObjectStability, TemporalResult
 from evaluation.sequence import MaskSequence, SequenceError
 
 __all__ = [

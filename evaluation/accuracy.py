@@ -25,7 +25,8 @@ import numpy as np
 from evaluation.boundary import DEFAULT_BOUND_TH, boundary_counts_in_window, tolerance_px, window_margin
 from evaluation.errors import EvaluationError
 from evaluation.region import Window, jaccard_from_counts, region_counts
-from evaluation.results import AccuracyResult, AgreementResult, DatasetAccuracy
+from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy
+from evaluation.results.agreement import AgreementResult
 from evaluation.sequence import VOID, MaskSequence
 
 RESIZE_MODES = ("error", "nearest")

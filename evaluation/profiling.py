@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.errors import EvaluationError
-from evaluation.results import ProfileResult
+from evaluation.results.profile import ProfileResult
 
 MIB = 1024.0 * 1024.0
 CUDA_MEMORY = "cuda_allocated"

@@ -31,7 +31,8 @@ import cv2
 import numpy as np
 
 from evaluation.errors import EvaluationError
-from evaluation.results import AccuracyResult, ObjectStability, TemporalResult
+from evaluation.results.accuracy import AccuracyResult
+from evaluation.results.temporal import ObjectStability, TemporalResult
 from evaluation.sequence import VOID, MaskSequence
 
 FLOW_LONG_SIDE_PX = 640  # frames are downscaled to this long side for optical flow (flow is scaled back up)

@@ -25,7 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evaluation.results import TemporalResult, latency_summary_dict
+from evaluation.results.profile import latency_summary_dict
+from evaluation.results.temporal import TemporalResult
 from evaluation.temporal import TemporalMetric
 from playerseg.autolabel.detections import write_detections_json
 from playerseg.tracking.frameskip import SkipSettings

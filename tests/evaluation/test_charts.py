@@ -9,15 +9,16 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from evaluation import charts
-from evaluation.results import (
-    AccuracyResult,
-    AgreementResult,
-    DatasetAccuracy,
-    ObjectStability,
-    ProfileResult,
-    TemporalResult,
-)
+from evaluation.charts.accuracy import jf_per_frame, per_object_box
+from evaluation.charts.agreement import agreement_timeline
+from evaluation.charts.comparison import model_comparison_bars
+from evaluation.charts.profile import latency_histogram, latency_timeline, memory_timeline
+from evaluation.charts.style import MODEL_PALETTE, NO_DATA, model_colors
+from evaluation.charts.temporal import temporal_timeline
+from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy
+from evaluation.results.agreement import AgreementResult
+from evaluation.results.profile import ProfileResult
+from evaluation.results.temporal import ObjectStability, TemporalResult
 
 # ---------------------------------------------------------------------------------------------------------------
 # Hand-made results
@@ -90,7 +91,7 @@ def agreement_result(frames: int = 4) -> AgreementResult:
 
 
 def is_no_data(fig: go.Figure) -> bool:
-    return any(a.text == charts.NO_DATA for a in fig.layout.annotations) and not fig.data
+    return any(a.text == NO_DATA for a in fig.layout.annotations) and not fig.data
 
 
 def trace_colors(fig: go.Figure, model: str) -> set[str]:
@@ -110,26 +111,26 @@ B_J = [[0.25, 0.75], [0.25, 0.75], [0.25, 0.75]]
 
 
 def test_model_colors_are_fixed_by_first_appearance_and_kept_when_extended() -> None:
-    colors = charts.model_colors(["A", "B", "A"])
-    assert colors == {"A": charts.MODEL_PALETTE[0], "B": charts.MODEL_PALETTE[1]}
+    colors = model_colors(["A", "B", "A"])
+    assert colors == {"A": MODEL_PALETTE[0], "B": MODEL_PALETTE[1]}
     # A chart that sees only B, with the report's mapping, keeps B's colour; a newcomer takes an unused colour.
-    extended = charts.model_colors(["C", "B"], base=colors)
-    assert extended["B"] == charts.MODEL_PALETTE[1]
-    assert extended["C"] == charts.MODEL_PALETTE[2]
+    extended = model_colors(["C", "B"], base=colors)
+    assert extended["B"] == MODEL_PALETTE[1]
+    assert extended["C"] == MODEL_PALETTE[2]
 
 
 def test_a_model_keeps_its_colour_across_charts_given_one_mapping() -> None:
-    colors = charts.model_colors(["A", "B"])
+    colors = model_colors(["A", "B"])
     figures = [
-        charts.jf_per_frame([accuracy("B", B_J), accuracy("A", A_J)], colors=colors),
-        charts.per_object_box([accuracy("B", B_J), accuracy("A", A_J)], colors=colors),
-        charts.latency_timeline([profile("B", [5.0, 6.0]), profile("A", [5.0, 6.0])], colors=colors),
-        charts.memory_timeline([profile("B", [5.0, 6.0])], colors=colors),
+        jf_per_frame([accuracy("B", B_J), accuracy("A", A_J)], colors=colors),
+        per_object_box([accuracy("B", B_J), accuracy("A", A_J)], colors=colors),
+        latency_timeline([profile("B", [5.0, 6.0]), profile("A", [5.0, 6.0])], colors=colors),
+        memory_timeline([profile("B", [5.0, 6.0])], colors=colors),
     ]
     for fig in figures:
-        assert trace_colors(fig, "B") == {charts.MODEL_PALETTE[1]}
+        assert trace_colors(fig, "B") == {MODEL_PALETTE[1]}
     for fig in figures[:3]:
-        assert trace_colors(fig, "A") == {charts.MODEL_PALETTE[0]}
+        assert trace_colors(fig, "A") == {MODEL_PALETTE[0]}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def test_a_model_keeps_its_colour_across_charts_given_one_mapping() -> None:
 
 def test_jf_per_frame_has_one_line_per_model_object_and_row() -> None:
     F = [[0.9, 0.8], [0.7, 0.6], [0.5, 0.4]]
-    fig = charts.jf_per_frame([accuracy("A", A_J, F), accuracy("B", B_J)])
+    fig = jf_per_frame([accuracy("A", A_J, F), accuracy("B", B_J)])
     assert isinstance(fig, go.Figure)
     assert len(fig.data) == 2 * 2 * 2  # models x objects x (J, F)
     names = {t.name for t in fig.data}
@@ -155,28 +156,28 @@ def test_jf_per_frame_has_one_line_per_model_object_and_row() -> None:
 
 
 def test_jf_per_frame_names_sequences_when_several_are_shown() -> None:
-    fig = charts.jf_per_frame([accuracy("A", A_J, sequence="s1"), accuracy("A", A_J, sequence="s2")])
+    fig = jf_per_frame([accuracy("A", A_J, sequence="s1"), accuracy("A", A_J, sequence="s2")])
     assert {t.name for t in fig.data} >= {"A · s1 / object 1", "A · s2 / object 2"}
 
 
 def test_per_object_box_groups_frames_per_object_and_model() -> None:
     J = [[1.0, 0.5], [np.nan, 0.5], [0.0, 1.0]]
-    fig = charts.per_object_box([accuracy("A", J), accuracy("B", B_J)])
+    fig = per_object_box([accuracy("A", J), accuracy("B", B_J)])
     assert [t.name for t in fig.data] == ["A", "B"]
     box_a = fig.data[0]
     # NaN frames are dropped, not plotted as zero.
     assert list(box_a.x) == ["object 1", "object 1", "object 2", "object 2", "object 2"]
     np.testing.assert_array_equal(box_a.y, [1.0, 0.0, 0.5, 0.5, 1.0])
     assert fig.layout.boxmode == "group"
-    f_fig = charts.per_object_box([accuracy("A", A_J, [[0.1, 0.2]] * 3)], metric="F")
+    f_fig = per_object_box([accuracy("A", A_J, [[0.1, 0.2]] * 3)], metric="F")
     np.testing.assert_array_equal(f_fig.data[0].y, [0.1, 0.1, 0.1, 0.2, 0.2, 0.2])
-    jf_fig = charts.per_object_box([accuracy("A", [[1.0]], [[0.5]])], metric="JF")
+    jf_fig = per_object_box([accuracy("A", [[1.0]], [[0.5]])], metric="JF")
     np.testing.assert_array_equal(jf_fig.data[0].y, [0.75])
 
 
 def test_per_object_box_rejects_an_unknown_metric() -> None:
     with pytest.raises(ValueError, match="metric"):
-        charts.per_object_box([accuracy("A", A_J)], metric="IoU")
+        per_object_box([accuracy("A", A_J)], metric="IoU")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def bar(fig: go.Figure, model: str, x: str) -> float | None:
 
 
 def test_model_comparison_bars_show_davis_means_per_model() -> None:
-    fig = charts.model_comparison_bars([accuracy("A", A_J), accuracy("B", B_J, [[0.5, 0.5]] * 3)])
+    fig = model_comparison_bars([accuracy("A", A_J), accuracy("B", B_J, [[0.5, 0.5]] * 3)])
     assert [t.name for t in fig.data] == ["A", "B"]
     assert list(fig.data[0].x) == ["J", "F", "J&F"]
     # A: object means 0.5 and 2/3 -> J = 7/12; F equals J here.
@@ -204,17 +205,17 @@ def test_model_comparison_bars_show_davis_means_per_model() -> None:
 
 
 def test_model_comparison_pools_sequences_of_one_model_over_objects() -> None:
-    pooled = charts.model_comparison_bars([accuracy("A", [[1.0]], sequence="s1"),
+    pooled = model_comparison_bars([accuracy("A", [[1.0]], sequence="s1"),
                                            accuracy("A", [[0.0, 0.5]], sequence="s2")])
     assert bar(pooled, "A", "J") == pytest.approx(0.5)  # mean of three objects: 1, 0, 0.5
     dataset = DatasetAccuracy("A", (accuracy("A", [[1.0]], sequence="s1"), accuracy("A", [[0.0, 0.5]], sequence="s2")))
-    assert bar(charts.model_comparison_bars([dataset]), "A", "J") == pytest.approx(0.5)
+    assert bar(model_comparison_bars([dataset]), "A", "J") == pytest.approx(0.5)
 
 
 def test_model_comparison_bars_add_flicker_panels_with_directions() -> None:
     a = temporal("A", (stability(1, 0.9, 0.8, 0.1, 2.0, 1, 0.05), stability(2, 0.7, 0.6, 0.3, 4.0, 2, 0.15)))
     b = temporal("B", (stability(1, 0.5, None, 0.5, 1.0, 0, 0.25),), flow=False)
-    fig = charts.model_comparison_bars([accuracy("A", A_J)], [a, b])
+    fig = model_comparison_bars([accuracy("A", A_J)], [a, b])
     top = [t for t in fig.data if t.xaxis == "x"]
     assert list(top[0].x) == ["J", "F", "J&F", "consecutive IoU", "flow consistency"]
     assert bar(fig, "A", "consecutive IoU") == pytest.approx(0.8)
@@ -233,7 +234,7 @@ def test_model_comparison_bars_add_flicker_panels_with_directions() -> None:
 
 def test_model_comparison_without_flow_leaves_the_flow_bar_out() -> None:
     b = temporal("B", (stability(1, 0.5, None, 0.5, 1.0, 0, 0.25),), flow=False)
-    fig = charts.model_comparison_bars(temporal=[b])
+    fig = model_comparison_bars(temporal=[b])
     assert list(fig.data[0].x) == ["consecutive IoU"]
 
 
@@ -245,7 +246,7 @@ def test_temporal_timeline_rows_follow_what_was_measured() -> None:
     objects = (stability(1, 0.9, 0.8, 0.1, 2.0, 1, 0.05), stability(2, 0.7, 0.6, 0.3, 4.0, 2, 0.15))
     with_flow = temporal("A", objects)
     without_flow = temporal("B", objects, flow=False)
-    fig = charts.temporal_timeline([with_flow, without_flow])
+    fig = temporal_timeline([with_flow, without_flow])
     subplot_titles = [a.text for a in fig.layout.annotations]
     assert len(subplot_titles) == 3 and "flow" in subplot_titles[1] and "px" in subplot_titles[2]
     # A: 2 objects x 3 rows; B has no flow row.
@@ -254,7 +255,7 @@ def test_temporal_timeline_rows_follow_what_was_measured() -> None:
     iou_a1 = next(t for t in fig.data if t.name == "A · object 1")
     assert math.isnan(iou_a1.y[0])
     np.testing.assert_array_equal(iou_a1.y[1:], with_flow.consecutive_iou[1:, 0])
-    only_b = charts.temporal_timeline([without_flow])
+    only_b = temporal_timeline([without_flow])
     assert len(only_b.layout.annotations) == 2
 
 
@@ -264,7 +265,7 @@ def test_temporal_timeline_rows_follow_what_was_measured() -> None:
 
 def test_latency_timeline_marks_prompt_and_warmup_frames_and_percentiles() -> None:
     latency = [300.0, 40.0, 10.0, 20.0, 30.0, 50.0]
-    fig = charts.latency_timeline([profile("A", latency, prompt=[0], warmup=2), profile("B", [5.0, 6.0])])
+    fig = latency_timeline([profile("A", latency, prompt=[0], warmup=2), profile("B", [5.0, 6.0])])
     by_name = {t.name: t for t in fig.data}
     np.testing.assert_array_equal(by_name["A"].y, latency)
     assert list(by_name["A · prompt frame"].x) == [0]
@@ -280,7 +281,7 @@ def test_latency_timeline_marks_prompt_and_warmup_frames_and_percentiles() -> No
 
 
 def test_latency_histogram_uses_tracking_frames_only() -> None:
-    fig = charts.latency_histogram([profile("A", [300.0, 40.0, 10.0, 20.0], prompt=[0], warmup=2),
+    fig = latency_histogram([profile("A", [300.0, 40.0, 10.0, 20.0], prompt=[0], warmup=2),
                                     profile("B", [7.0, 8.0, 9.0])])
     assert [t.name for t in fig.data] == ["A", "B"]
     assert list(fig.data[0].x) == [10.0, 20.0]
@@ -293,7 +294,7 @@ def test_latency_histogram_uses_tracking_frames_only() -> None:
     [("cuda_allocated", "GPU memory allocated (MiB)"), ("process_rss", "process RSS (MiB), CPU")],
 )
 def test_memory_axis_says_what_was_measured(kind: str, axis: str) -> None:
-    fig = charts.memory_timeline([profile("A", [1.0, 2.0, 3.0], kind=kind, peak=700.0),
+    fig = memory_timeline([profile("A", [1.0, 2.0, 3.0], kind=kind, peak=700.0),
                                   profile("B", [1.0, 2.0], kind=kind, peak=300.0)])
     assert fig.layout.yaxis.title.text == axis
     peak = next(t for t in fig.data if t.name.startswith("A · peak"))
@@ -302,7 +303,7 @@ def test_memory_axis_says_what_was_measured(kind: str, axis: str) -> None:
 
 
 def test_memory_timeline_with_mixed_kinds_names_the_kind_per_model() -> None:
-    fig = charts.memory_timeline([profile("A", [1.0], kind="cuda_allocated"), profile("B", [1.0])])
+    fig = memory_timeline([profile("A", [1.0], kind="cuda_allocated"), profile("B", [1.0])])
     names = [t.name for t in fig.data]
     assert "A (GPU allocated)" in names and "B (CPU process RSS)" in names
     assert fig.layout.yaxis.title.text == "memory (MiB)"
@@ -314,7 +315,7 @@ def test_memory_timeline_with_mixed_kinds_names_the_kind_per_model() -> None:
 
 def test_agreement_timeline_is_titled_as_agreement_not_accuracy() -> None:
     result = agreement_result()
-    fig = charts.agreement_timeline(result)
+    fig = agreement_timeline(result)
     title = fig.layout.title.text
     assert title.startswith("Agreement between A and B") and "not accuracy" in title
     share = next(t for t in fig.data if t.name == "pixels labelled differently")
@@ -329,18 +330,18 @@ def test_agreement_timeline_is_titled_as_agreement_not_accuracy() -> None:
 
 
 EMPTY_CALLS = {
-    "jf_per_frame": lambda: charts.jf_per_frame([]),
-    "model_comparison_bars": lambda: charts.model_comparison_bars(),
-    "per_object_box": lambda: charts.per_object_box([]),
-    "temporal_timeline": lambda: charts.temporal_timeline([]),
-    "latency_timeline": lambda: charts.latency_timeline([]),
-    "latency_histogram": lambda: charts.latency_histogram([]),
-    "memory_timeline": lambda: charts.memory_timeline([]),
-    "agreement_none": lambda: charts.agreement_timeline(None),
-    "agreement_no_frames": lambda: charts.agreement_timeline(agreement_result(frames=0)),
-    "accuracy_without_objects": lambda: charts.jf_per_frame([accuracy("A", np.zeros((3, 0)))]),
-    "box_all_nan": lambda: charts.per_object_box([accuracy("A", [[np.nan]])]),
-    "histogram_prompt_only": lambda: charts.latency_histogram([profile("A", [100.0], prompt=[0])]),
+    "jf_per_frame": lambda: jf_per_frame([]),
+    "model_comparison_bars": lambda: model_comparison_bars(),
+    "per_object_box": lambda: per_object_box([]),
+    "temporal_timeline": lambda: temporal_timeline([]),
+    "latency_timeline": lambda: latency_timeline([]),
+    "latency_histogram": lambda: latency_histogram([]),
+    "memory_timeline": lambda: memory_timeline([]),
+    "agreement_none": lambda: agreement_timeline(None),
+    "agreement_no_frames": lambda: agreement_timeline(agreement_result(frames=0)),
+    "accuracy_without_objects": lambda: jf_per_frame([accuracy("A", np.zeros((3, 0)))]),
+    "box_all_nan": lambda: per_object_box([accuracy("A", [[np.nan]])]),
+    "histogram_prompt_only": lambda: latency_histogram([profile("A", [100.0], prompt=[0])]),
 }
 
 
@@ -360,14 +361,14 @@ def test_nan_none_and_single_frames_do_not_crash() -> None:
     single = temporal("A", (stability(1, math.nan, None, math.nan, math.nan, 0, math.nan),), frames=1, flow=False)
     nan_profile = profile("A", [math.nan], kind="cuda_allocated", peak=math.nan)
     figures = [
-        charts.jf_per_frame([nan_acc]),
-        charts.per_object_box([nan_acc]),
-        charts.model_comparison_bars([nan_acc], [single]),
-        charts.temporal_timeline([single]),
-        charts.latency_timeline([nan_profile]),
-        charts.latency_histogram([nan_profile]),
-        charts.memory_timeline([nan_profile]),
-        charts.agreement_timeline(agreement_result(frames=1)),
+        jf_per_frame([nan_acc]),
+        per_object_box([nan_acc]),
+        model_comparison_bars([nan_acc], [single]),
+        temporal_timeline([single]),
+        latency_timeline([nan_profile]),
+        latency_histogram([nan_profile]),
+        memory_timeline([nan_profile]),
+        agreement_timeline(agreement_result(frames=1)),
     ]
     for fig in figures:
         assert isinstance(fig, go.Figure)
@@ -382,7 +383,7 @@ def test_nan_none_and_single_frames_do_not_crash() -> None:
 
 
 def test_short_clips_get_whole_frame_ticks() -> None:
-    short = charts.latency_timeline([profile("A", [1.0, 2.0, 3.0])])
+    short = latency_timeline([profile("A", [1.0, 2.0, 3.0])])
     assert short.layout.xaxis.dtick == 1 and short.layout.xaxis.title.text == "frame"
-    long = charts.latency_timeline([profile("A", [1.0] * 100)])
+    long = latency_timeline([profile("A", [1.0] * 100)])
     assert long.layout.xaxis.dtick is None  # plotly picks its own (integer) steps

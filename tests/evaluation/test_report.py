@@ -10,16 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.report import CSV_NAMES, write_report
-from evaluation.results import (
-    AccuracyResult,
-    AgreementResult,
-    DatasetAccuracy,
-    ObjectStability,
-    ProfileResult,
-    TemporalResult,
-    latency_summary_dict,
-)
+from evaluation.report.page import write_report
+from evaluation.report.tables import CSV_NAMES
+from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy
+from evaluation.results.agreement import AgreementResult
+from evaluation.results.profile import ProfileResult, latency_summary_dict
+from evaluation.results.temporal import ObjectStability, TemporalResult
 from tests.browser import plotly_page_offline
 
 SCREENSHOT = Path("/tmp/report_screenshot.png")

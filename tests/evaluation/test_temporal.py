@@ -11,7 +11,8 @@ import pytest
 from scipy import ndimage
 from skimage.segmentation import find_boundaries
 
-from evaluation.results import AccuracyResult, TemporalResult
+from evaluation.results.accuracy import AccuracyResult
+from evaluation.results.temporal import TemporalResult
 from evaluation.sequence import VOID, MaskSequence
 from evaluation.temporal import (
     TemporalError,
