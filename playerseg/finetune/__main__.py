@@ -86,7 +86,8 @@ def _finetune(args: argparse.Namespace) -> int:
     from evaluation.outdir import OutputExistsError
     from playerseg.errors import PlayerSegError
     from playerseg.finetune.run import FinetuneJob, run_finetune
-    from playerseg.finetune.trainer import TrainSettings, describe
+    from playerseg.finetune.settings import TrainSettings
+    from playerseg.finetune.trainer import describe
 
     try:
         settings = TrainSettings(

@@ -27,7 +27,8 @@ from playerseg.finetune.outputs import (
     write_metrics_csv,
     write_model_json,
 )
-from playerseg.finetune.trainer import Trainer, TrainingResult, TrainSettings
+from playerseg.finetune.settings import TrainSettings
+from playerseg.finetune.trainer import Trainer, TrainingResult
 from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, get_spec, load_video_model
 
 

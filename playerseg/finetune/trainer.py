@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from evaluation.datasets import DavisSequence
+from evaluation.datasets.davis import DavisSequence
 from evaluation.sequence import VOID
 from playerseg.finetune.augment import AugmentSettings, augment_clip, draw_augmentation
 from playerseg.finetune.data import (
@@ -32,9 +32,8 @@ from playerseg.finetune.data import (
     frame_samples,
     read_resized,
 )
-from playerseg.finetune.losses import MASK_LOSSES, LossWeights, sam_loss
+from playerseg.finetune.losses import sam_loss
 from playerseg.finetune.model import (
-    STAGES,
     HeadOutput,
     clip_forward,
     drop_inference_caches,
@@ -46,68 +45,16 @@ from playerseg.finetune.model import (
     trainable_prefixes,
 )
 from playerseg.finetune.prompting import PromptSettings, SampledPrompt, collate_prompts, sample_prompt
-from playerseg.finetune.validate import VAL_PROMPTS, ValidationResult, validate
+from playerseg.finetune.settings import TrainSettings
+from playerseg.finetune.validate import ValidationResult, validate
 from playerseg.tracking.registry import LoadedModel
 
-STAGE_CHOICES = ("frames", "clips", "both")
 MIN_OBJECT_PIXELS = 4  # an object smaller than this at the model's input size is treated as absent
 WARMUP_SHARE = 0.05  # share of a stage's optimiser steps spent warming the learning rate up
 SINGLE_CLICK_SHARE = 0.4  # prompts that are one click, as most users give in the app
 SINGLE_CLICK = PromptSettings(box_probability=0.0, max_positive=1, max_negative=0)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Hyper-parameters of one finetuning run (defaults: the seeds' known-good settings for real SAM2 weights)."""
-
-    stage: str = "frames"  # frames, clips or both (frames, then clips from the frames stage's best weights)
-    epochs: int = 15
-    lr: float = 1e-5
-    batch_size: int = 4  # frames (stage 1) or clips (stage 2) per optimiser step, before accumulation
-    weight_decay: float = 0.01
-    patience: int = 3  # epochs without a better validation J&F before a stage stops
-    accumulate: int = 1  # batches per optimiser step
-    clip_length: int = 8
-    max_objects: int = 8  # objects per frame or clip (a random subset when more are annotated)
-    mask_loss: str = "focal"  # focal (SAM2's own, weight 20) or bce (weight 1)
-    augment: bool = True
-    train_prompt_encoder: bool = False
-    val_prompt: str = "click"
-    max_steps_per_epoch: int | None = None  # smoke runs: cut each epoch short
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.stage not in STAGE_CHOICES:
-            raise FinetuneError(f"Unknown stage {self.stage!r}: use one of {', '.join(STAGE_CHOICES)}.")
-        if self.mask_loss not in MASK_LOSSES:
-            raise FinetuneError(f"Unknown mask loss {self.mask_loss!r}: use one of {', '.join(MASK_LOSSES)}.")
-        if self.val_prompt not in VAL_PROMPTS:
-            raise FinetuneError(f"Unknown validation prompt {self.val_prompt!r}: use one of {', '.join(VAL_PROMPTS)}.")
-        whole = {
-            "epochs": self.epochs, "batch size": self.batch_size, "patience": self.patience,
-            "accumulate": self.accumulate, "clip length": self.clip_length, "max objects": self.max_objects,
-        }
-        for name, value in whole.items():
-            if value < 1:
-                raise FinetuneError(f"The {name} must be at least 1, got {value}.")
-        if self.clip_length < 2:
-            raise FinetuneError(f"A training clip needs at least 2 frames, got {self.clip_length}.")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise FinetuneError(f"The learning rate must be a positive number, got {self.lr}.")
-        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
-            raise FinetuneError(f"The weight decay must be 0 or more, got {self.weight_decay}.")
-        if self.max_steps_per_epoch is not None and self.max_steps_per_epoch < 1:
-            raise FinetuneError(f"max steps per epoch must be at least 1, got {self.max_steps_per_epoch}.")
-
-    @property
-    def stages(self) -> tuple[str, ...]:
-        return STAGES if self.stage == "both" else (self.stage,)
-
-    @property
-    def loss_weights(self) -> LossWeights:
-        return LossWeights() if self.mask_loss == "focal" else LossWeights(mask=1.0)
 
 
 @dataclass(frozen=True)
@@ -269,7 +216,8 @@ class Trainer:
             result.epochs.append(record)
             self.report(_epoch_line(record))
             if improved:
-                best_jf, best_state, waited, result.best_epoch = record.val.score(stage), _copy_state(parameters), 0, epoch
+                best_jf, best_state, waited = record.val.score(stage), _copy_state(parameters), 0
+                result.best_epoch = epoch
             else:
                 waited += 1
                 if waited >= settings.patience and epoch < settings.epochs:
@@ -346,9 +294,13 @@ class Trainer:
                 index = torch_index(group, self.device)
                 with self._autocast():
                     if stage == "frames":
-                        outputs = [frame_forward(self.net, features.select(batch.image_of_object[index]), coords, labels)]
+                        owners = features.select(batch.image_of_object[index])
+                        outputs = [frame_forward(self.net, owners, coords, labels)]
                     else:
-                        frames = [features.select(torch_index([t] * len(group), self.device)) for t in range(len(batch.images))]
+                        frames = [
+                            features.select(torch_index([t] * len(group), self.device))
+                            for t in range(len(batch.images))
+                        ]
                         outputs = clip_forward(self.net, frames, coords, labels)
                 weighted.append((self._loss(outputs, batch, index), len(group)))
         return _weighted_terms(weighted) if weighted else None

@@ -12,10 +12,10 @@ import torch
 
 from playerseg.finetune.data import FinetuneError, Split
 from playerseg.finetune.prompting import SampledPrompt
+from playerseg.finetune.settings import TrainSettings
 from playerseg.finetune.trainer import (
     EpochRecord,
     Trainer,
-    TrainSettings,
     _Schedule,
     prompt_groups,
 )
