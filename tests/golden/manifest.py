@@ -27,6 +27,8 @@ from typing import Any
 
 MASK = "<volatile>"
 ABSENT = "<absent>"
+# --- every text file: the absolute path of the output folder (a new temporary folder each run: run.json's clip.path
+# and command, summary.json's files, detections file, CLI messages) is written <OUT>
 OUT_PLACEHOLDER = "<OUT>"
 
 # --- paths -------------------------------------------------------------------------------------------------------
@@ -37,8 +39,8 @@ RANDOM_PATH_SEGMENTS = [(re.compile(r"\b(ground_truth-)[a-z0-9_]{8}(?=/|$)"), r"
 # --- JSON (run.json, summary.json, detections.json, meta.json, the app's /compare answer) ---------------------------
 # Keys masked wherever they are: "created" is the wall-clock time a run was written; "host" is the machine's name.
 JSON_VOLATILE_KEYS = {"created", "host"}
-# Keys masked inside a parent key (parent "*": any key of that parent). Numbers only: a null stays null, so "measured
-# or not" is still compared.
+# Keys masked inside a parent key ("*": any key of that parent). Scalars only: a null stays null, so "measured or
+# not" is still compared.
 JSON_VOLATILE_CHILDREN = {
     # run.json "timings": wall-clock seconds of each phase (tracking_s, masks_s, overlay_s, flicker_s, detection_s...)
     "timings": {"*"},
@@ -48,6 +50,11 @@ JSON_VOLATILE_CHILDREN = {
     # run.json / summary.json "memory": the peak RSS measured (process_rss on CPU); "kind" is kept
     "memory": {"peak_mb"},
 }
+# the tokens of a JSON text, to mask values in place (Python's json writes NaN and Infinity too)
+JSON_TOKEN = re.compile(
+    r'(?P<string>"(?:[^"\\]|\\.)*")|(?P<literal>-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|Infinity)|true|false|null|NaN)'
+    r"|(?P<punct>[{}\[\]:,])"
+)
 
 # --- CSV (frames.csv, the evaluation reports' tables) ---------------------------------------------------------------
 # Columns of measured wall-clock time and memory (frames.csv, latency_per_frame.csv, latency_summary.csv); every
@@ -62,7 +69,7 @@ CSV_VOLATILE_COLUMNS = {
 NUMBER = r"\d+(?:\.\d+)?"
 LOG_RULES = [
     # autolabel: "time: detection 0.96 s, tracking 4.69 s" (wall-clock seconds)
-    (re.compile(rf"^(time: .*)$", re.M), lambda m: re.sub(rf"{NUMBER} s\b", f"{MASK} s", m.group(1))),
+    (re.compile(r"^(time: .*)$", re.M), lambda m: re.sub(rf"{NUMBER} s\b", f"{MASK} s", m.group(1))),
     # compare's table rows "A: name   p50 ms   p95 ms   peak MB memory  cons. IoU  J&F": the first three numbers
     # are measured latency and memory (their padding follows their width); the rest is compared
     (re.compile(r"^([AB]: .*)$", re.M), lambda m: re.sub(rf"\s+{NUMBER}(?=\s)", f" {MASK}", m.group(1), count=3)),
@@ -96,17 +103,36 @@ def normalised_path(relative: str) -> str:
     return relative
 
 
-def mask_json(value: Any, parent: str | None = None) -> Any:
-    """The JSON with the volatile scalars (JSON_VOLATILE_KEYS, JSON_VOLATILE_CHILDREN) replaced by MASK."""
-    if isinstance(value, dict):
-        return {key: MASK if _volatile(parent, key, child) else mask_json(child, key) for key, child in value.items()}
-    if isinstance(value, list):
-        return [mask_json(item, parent) for item in value]
-    return value
+def mask_json_text(text: str) -> str:
+    """The JSON text with each volatile scalar (JSON_VOLATILE_KEYS, JSON_VOLATILE_CHILDREN) replaced in place by
+    "<volatile>": every other byte (key order, indentation, escaping) stays as written."""
+    spans = []
+    stack: list[dict[str, Any]] = []  # open containers: {"name": key it sits under, "key": current key, "object"}
+    expect_key = False
+    for token in JSON_TOKEN.finditer(text):
+        kind, value = token.lastgroup, token.group(token.lastgroup or 0)
+        top = stack[-1] if stack else None
+        if kind == "punct":
+            if value in "{[":
+                name = top["key"] if top and top["object"] else top["name"] if top else None
+                stack.append({"name": name, "key": None, "object": value == "{"})
+                expect_key = value == "{"
+            elif value in "}]":
+                stack.pop()
+            else:  # ":" ends a key, "," in an object starts the next one
+                expect_key = value == "," and bool(top and top["object"])
+        elif top and top["object"] and expect_key:
+            top["key"] = json.loads(value)
+        elif top and top["object"] and _volatile(top["name"], top["key"], value):
+            spans.append(token.span(kind))
+    for start, end in reversed(spans):
+        text = f'{text[:start]}"{MASK}"{text[end:]}'
+    return text
 
 
-def _volatile(parent: str | None, key: str, value: Any) -> bool:
-    if value is None or isinstance(value, (dict, list)):
+def _volatile(parent: str | None, key: str, literal: str) -> bool:
+    """A volatile member: a measured scalar (a null stays null, so "measured or not" is still compared)."""
+    if literal == "null":
         return False
     children = JSON_VOLATILE_CHILDREN.get(parent or "", set())
     return key in JSON_VOLATILE_KEYS or key in children or "*" in children
@@ -129,20 +155,34 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def json_entry(text: str) -> dict[str, Any]:
-    masked = mask_json(json.loads(text))
-    return {"sha256": digest(json.dumps(masked, sort_keys=True)), "leaves": flatten(masked)}
+    masked = mask_json_text(text)
+    return {"sha256": digest(masked), "leaves": flatten(json.loads(masked))}
 
 
 def csv_entry(text: str) -> dict[str, Any]:
-    rows = list(csv.reader(io.StringIO(text)))
-    if rows:
-        volatile = [index for index, column in enumerate(rows[0]) if column in CSV_VOLATILE_COLUMNS]
-        for row in rows[1:]:
-            for index in volatile:
-                if index < len(row) and row[index] != "":
-                    row[index] = MASK
-    lines = [",".join(row) for row in rows]
-    return {"sha256": digest("\n".join(lines)), "lines": lines}
+    """The CSV with the cells of CSV_VOLATILE_COLUMNS masked, line by line in place (quoting and line endings kept:
+    a line the csv module would not write back the same is kept whole)."""
+    lines = text.splitlines(keepends=True)
+    header = next(csv.reader(lines[:1]), [])
+    volatile = [index for index, column in enumerate(header) if column in CSV_VOLATILE_COLUMNS]
+    masked = lines[:1]
+    for line in lines[1:]:
+        body = line.rstrip("\r\n")
+        cells = next(csv.reader([body]), [])
+        if _csv_line(cells) != body:
+            masked.append(line)
+            continue
+        for index in volatile:
+            if index < len(cells) and cells[index] != "":
+                cells[index] = MASK
+        masked.append(_csv_line(cells) + line[len(body):])
+    return {"sha256": digest("".join(masked)), "lines": [line.rstrip("\r\n") for line in masked]}
+
+
+def _csv_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
 
 
 def log_entry(text: str) -> dict[str, Any]:
@@ -208,17 +248,32 @@ def build_manifest(out: str | Path) -> dict[str, Any]:
 def differences(expected: dict[str, Any], actual: dict[str, Any], shown: int = 5) -> list[str]:
     """One line per differing file (missing, extra, changed), with the first differing keys, lines or sections."""
     want, got = expected["files"], actual["files"]
-    report = [f"missing: {path}" for path in sorted(want.keys() - got.keys())]
-    report += [f"new: {path}" for path in sorted(got.keys() - want.keys())]
+    report = _grouped("missing", sorted(want.keys() - got.keys())) + _grouped("new", sorted(got.keys() - want.keys()))
     for path in sorted(want.keys() & got.keys()):
         if want[path]["sha256"] != got[path]["sha256"]:
             report.append(f"changed: {path}" + "".join(f"\n    {line}" for line in _detail(want[path], got[path],
                                                                                           shown)))
     if report and expected.get("environment") != actual.get("environment"):
+        want_env, got_env = json.dumps(expected.get("environment")), json.dumps(actual.get("environment"))
         report.append(f"note: the environment differs from the one expected.json was made in (regenerate it there "
-                      f"from the pre-change code, see tests/golden/README.md):\n    expected "
-                      f"{json.dumps(expected.get('environment'))}\n    actual   {json.dumps(actual.get('environment'))}")
+                      f"from the pre-change code, see tests/golden/README.md):\n    expected {want_env}\n"
+                      f"    actual   {got_env}")
     return report
+
+
+def _grouped(what: str, paths: list[str], most: int = 3) -> list[str]:
+    """One line per path, or per folder when more than `most` of its files are listed (a mask folder: one line)."""
+    folders: dict[str, list[str]] = {}
+    for path in paths:
+        folders.setdefault(path.rpartition("/")[0], []).append(path)
+    lines = []
+    for folder, inside in folders.items():
+        if len(inside) > most:
+            lines.append(f"{what}: {folder}/ ({len(inside)} files: {inside[0].rpartition('/')[2]} ... "
+                         f"{inside[-1].rpartition('/')[2]})")
+        else:
+            lines += [f"{what}: {path}" for path in inside]
+    return lines
 
 
 def _detail(want: dict[str, Any], got: dict[str, Any], shown: int) -> list[str]:
@@ -230,6 +285,8 @@ def _detail(want: dict[str, Any], got: dict[str, Any], shown: int) -> list[str]:
                 a, b = ({f"line {i + 1}": line for i, line in enumerate(side)} for side in (a, b))
             keys = list(dict.fromkeys([*a, *b]))
             changed = [key for key in keys if a.get(key, ABSENT) != b.get(key, ABSENT)]
+            if not changed:
+                return [f"same {kind}: their order, the formatting, escaping or line endings differ"]
             lines = [f"{key}: expected {_short(a.get(key, ABSENT))}\n    {key}:      got {_short(b.get(key, ABSENT))}"
                      for key in changed[:shown]]
             return lines + ([f"... and {len(changed) - shown} more"] if len(changed) > shown else [])

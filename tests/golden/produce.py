@@ -9,10 +9,11 @@ it, called with gradio_client). Nothing of `playerseg` or `evaluation` is import
 `TREE` (default: the checkout holding this script) is the code under test: the subprocesses run in it with it first
 on PYTHONPATH, and the app is its `app.py`.
 
-OUT gets: data/ (the synthetic clip), gt.zip, detections-import.json, segment/, segment-skip/ (run folders), autolabel/, compare/ (the CLI
-comparison on every 2nd frame: A/, B/, videos, report, summary.json), score/, temporal/, evaluation-compare/ (evaluation reports),
-app/ (what `/compare` returned: summary.json and the two videos) and logs/ (each CLI's stdout and stderr, with OUT
-and TREE written as <OUT> and <TREE>). `tests/golden/manifest.py` turns OUT into the digests compared.
+OUT gets: data/ (the synthetic clip), gt.zip, detections-import.json, segment/ and segment-skip/ (run
+folders), autolabel/, compare/ (the CLI comparison on every 2nd frame: A/, B/, videos, report, summary.json),
+score/, temporal/, evaluation-compare/ (evaluation reports), app/ (what `/compare` returned: summary.json and the two
+videos) and logs/ (each CLI's stdout and stderr, with OUT and TREE written as <OUT> and <TREE>).
+`tests/golden/manifest.py` turns OUT into the digests compared.
 
 Determinism: torch/OpenMP/MKL on one thread, the whole process tree pinned to one CPU (libx264 picks its thread
 count, and with it its output bytes, from the CPUs it may use), PYTHONHASHSEED fixed, the Hugging Face Hub offline
@@ -61,10 +62,12 @@ class Producer:
             "TRANSFORMERS_OFFLINE": "1",
             "HF_HOME": str(hf_home),
         }
+        self.failures: list[str] = []
         (out / "logs").mkdir(parents=True, exist_ok=True)
 
     def run(self, step: str, *args: str | Path) -> None:
-        """`python -m ARGS` in the tree; its stdout/stderr saved as logs/STEP.stdout|stderr; a failure stops all."""
+        """`python -m ARGS` in the tree; its stdout/stderr saved as logs/STEP.stdout|stderr. A failure is recorded
+        and the next steps still run (those that need its output fail too): the manifest shows all that changed."""
         started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", *map(str, args)], capture_output=True, text=True, cwd=self.tree, env=self.env,
@@ -73,9 +76,10 @@ class Producer:
         for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
             text = text.replace(str(self.out), "<OUT>").replace(str(self.tree), "<TREE>")
             (self.out / "logs" / f"{step}.{stream}").write_text(text)
+        status = "ok" if proc.returncode == 0 else f"FAILED with exit status {proc.returncode}"
+        print(f"{step}: {status}, {time.monotonic() - started:.1f} s", file=sys.stderr)
         if proc.returncode != 0:
-            raise SystemExit(f"{step} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        print(f"{step}: {time.monotonic() - started:.1f} s", file=sys.stderr)
+            self.failures.append(f"{step} failed ({proc.returncode}):\n{proc.stderr[-1500:]}")
 
 
 def write_ground_truth_zip(annotations: Path, path: Path) -> None:
@@ -145,7 +149,7 @@ def produce_app_output(tree: Path, out: Path) -> None:
                 ground_truth=handle_file(str(out / "gt.zip")),
                 api_name="/compare",
             )
-        (app / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        (app / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")  # key order as answered
         for label, path in (("A", video_a), ("B", video_b)):
             if path is not None:
                 shutil.copyfile(path, app / f"video_{label}.mp4")
@@ -153,6 +157,7 @@ def produce_app_output(tree: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Produce OUT; exit status 1 (after writing everything it could) when a step failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="output folder (must not exist or be empty)")
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parents[2],
@@ -167,9 +172,15 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"})
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="playerseg-golden-hf-") as hf_home:
-        produce_cli_outputs(Producer(tree, out, Path(hf_home)))
-    produce_app_output(tree, out)
+        producer = Producer(tree, out, Path(hf_home))
+        produce_cli_outputs(producer)
+    try:
+        produce_app_output(tree, out)
+    except Exception as error:  # recorded like a failed CLI step: the outputs written so far are still compared
+        producer.failures.append(f"app /compare failed: {type(error).__name__}: {str(error)[-1500:]}")
     print(f"total: {time.monotonic() - started:.1f} s", file=sys.stderr)
+    if producer.failures:
+        raise SystemExit("\n".join(producer.failures))
 
 
 if __name__ == "__main__":
