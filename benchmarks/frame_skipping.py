@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from evaluation.accuracy import score_sequence  # noqa: E402
-from evaluation.datasets import load_mask_folder  # noqa: E402
+from evaluation.datasets.mask_pngs import load_mask_folder  # noqa: E402
 from evaluation.sequence import MaskSequence  # noqa: E402
 from playerseg.io.prompts import PromptSet  # noqa: E402
 from playerseg.io.video import FrameStore  # noqa: E402

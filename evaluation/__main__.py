@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evaluation.datasets import RunFolder
+    from evaluation.datasets.run_folders import RunFolder
     from evaluation.results import AccuracyResult, DatasetAccuracy, ProfileResult, TemporalResult
     from evaluation.sequence import MaskSequence
 
@@ -98,7 +98,8 @@ class Prediction:
 
 
 def load_prediction(path: str, name: str | None = None) -> Prediction:
-    from evaluation.datasets import load_masks, load_run_folder
+    from evaluation.datasets.run_folders import load_run_folder
+    from evaluation.datasets.sources import load_masks
 
     source = Path(path)
     run_dir = source.parent if source.name == "masks" and (source.parent / "run.json").is_file() else source
@@ -129,7 +130,8 @@ def _run_notes(run: RunFolder) -> list[str]:
 
 def load_ground_truth(path: str) -> tuple[dict[str, MaskSequence], dict[str, str]]:
     """Ground-truth sequences, and for DAVIS layouts the frame folder of each sequence (for optical flow)."""
-    from evaluation.datasets import load_davis, load_masks
+    from evaluation.datasets.davis import load_davis
+    from evaluation.datasets.sources import load_masks
 
     source = Path(path)
     if (source / "Annotations").is_dir():
@@ -156,7 +158,7 @@ def frames_reader(path: str | None) -> Any:
     """An opened frame source for optical flow, or None."""
     if path is None:
         return None
-    from evaluation.datasets import open_frames
+    from evaluation.datasets.frames import open_frames
 
     return open_frames(path)
 

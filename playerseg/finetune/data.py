@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.datasets import DatasetError, DavisSequence, load_davis
+from evaluation.datasets import DatasetError
+from evaluation.datasets.davis import DavisSequence, load_davis
 from playerseg.errors import PlayerSegError
 
 DEFAULT_VAL_FRACTION = 0.25

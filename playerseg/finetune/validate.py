@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.accuracy import JFMetric
-from evaluation.datasets import DavisSequence
+from evaluation.datasets.davis import DavisSequence
 from evaluation.results import AccuracyResult, DatasetAccuracy, ObjectStability
 from evaluation.sequence import VOID
 from evaluation.temporal import TemporalMetric

@@ -1,6 +1,8 @@
 """Masks: per-object per-frame storage (MaskTrack), DAVIS palette PNGs, COCO compressed RLE and bounding boxes.
 
 Label maps are uint8 HxW: 0 = background, 1..254 = object ids, 255 = void (DAVIS). Boolean masks are HxW bool.
+PNG decoding and the RLE codec are evaluation's (`evaluation.datasets.mask_pngs`, `evaluation.coco_rle`); their
+errors reach users here as MaskError.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from evaluation.datasets import DatasetError, read_mask_png
-from evaluation.datasets import davis_palette as evaluation_davis_palette
+from evaluation.coco_rle import RleError, counts_to_mask, decode_counts, encode_mask, run_lengths
+from evaluation.datasets import DatasetError
+from evaluation.datasets.mask_pngs import davis_palette as evaluation_davis_palette
+from evaluation.datasets.mask_pngs import read_mask_png
 from playerseg.errors import PlayerSegError
 
 VOID = 255
@@ -85,67 +89,7 @@ def bbox_from_mask(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-# ---------------------------------------------------------------- COCO RLE
-
-
-def _run_lengths(mask: np.ndarray) -> np.ndarray:
-    """Column-major run lengths, starting with a (possibly zero) background run, as COCO counts them."""
-    flat = np.asarray(mask, dtype=bool).ravel(order="F")
-    if flat.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    bounds = np.concatenate(([0], edges, [flat.size]))
-    counts = np.diff(bounds)
-    if flat[0]:
-        counts = np.concatenate(([0], counts))
-    return counts.astype(np.int64)
-
-
-def _counts_to_mask(counts: np.ndarray, height: int, width: int) -> np.ndarray:
-    values = (np.arange(counts.size) % 2).astype(bool)  # runs alternate 0, 1, 0, ...
-    flat = np.repeat(values, counts)
-    return flat.reshape((height, width), order="F")
-
-
-def _counts_to_string(counts: np.ndarray) -> str:
-    # COCO's rleToString: from the 4th count on, store the difference to the count two before (same run kind),
-    # then write 5-bit groups, low first, as chr(48 + group) with 0x20 = "more groups follow"; 0x10 is the sign.
-    chars: list[str] = []
-    values = [int(count) for count in counts]
-    for i, count in enumerate(values):
-        x = count - values[i - 2] if i > 2 else count
-        more = True
-        while more:
-            c = x & 0x1F
-            x >>= 5
-            more = x != -1 if c & 0x10 else x != 0
-            if more:
-                c |= 0x20
-            chars.append(chr(c + 48))
-    return "".join(chars)
-
-
-def _string_to_counts(text: str) -> np.ndarray:
-    counts: list[int] = []
-    p = 0
-    while p < len(text):
-        x, k, more = 0, 0, True
-        while more:
-            if p >= len(text):
-                raise MaskError("RLE counts string ends in the middle of a number.")
-            c = ord(text[p]) - 48
-            if not 0 <= c < 64:
-                raise MaskError(f"RLE counts string has an invalid character {text[p]!r} at position {p}.")
-            x |= (c & 0x1F) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)  # sign-extend a negative delta
-        if len(counts) > 2:
-            x += counts[-2]
-        counts.append(x)
-    return np.array(counts, dtype=np.int64)
+# ---------------------------------------------------------------- COCO RLE (evaluation's codec)
 
 
 def rle_encode(mask: np.ndarray) -> dict[str, Any]:
@@ -153,7 +97,7 @@ def rle_encode(mask: np.ndarray) -> dict[str, Any]:
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise MaskError(f"RLE needs a 2-D (H, W) mask, got shape {mask.shape}.")
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": _counts_to_string(_run_lengths(mask))}
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": encode_mask(mask)}
 
 
 def rle_decode(rle: dict[str, Any]) -> np.ndarray:
@@ -168,14 +112,26 @@ def rle_decode(rle: dict[str, Any]) -> np.ndarray:
     raw = rle["counts"]
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", errors="replace")
-    counts = _string_to_counts(raw) if isinstance(raw, str) else np.asarray(raw, dtype=np.int64).ravel()
+    counts = _compressed_counts(raw) if isinstance(raw, str) else np.asarray(raw, dtype=np.int64).ravel()
     if counts.size and counts.min() < 0:
         raise MaskError("RLE counts contain a negative run length.")
     if int(counts.sum()) != height * width:
         raise MaskError(
             f"RLE counts cover {int(counts.sum())} pixels but size {height}x{width} needs {height * width}."
         )
-    return _counts_to_mask(counts, height, width)
+    return counts_to_mask(counts, height, width)
+
+
+def _compressed_counts(text: str) -> np.ndarray:
+    """Run lengths of a compressed counts string, its problems worded for playerseg's users."""
+    try:
+        return np.array(decode_counts(text), dtype=np.int64)
+    except RleError as error:
+        if error.problem == "truncated":
+            raise MaskError("RLE counts string ends in the middle of a number.") from None
+        raise MaskError(
+            f"RLE counts string has an invalid character {error.character!r} at position {error.position}."
+        ) from None
 
 
 # ---------------------------------------------------------------- MaskTrack
@@ -252,7 +208,7 @@ class MaskTrack:
         if stored is None:
             return np.zeros((self.height, self.width), dtype=bool)
         if stored.runs is not None:
-            return _counts_to_mask(stored.runs.astype(np.int64), self.height, self.width)
+            return counts_to_mask(stored.runs.astype(np.int64), self.height, self.width)
         bits = np.unpackbits(stored.bits, count=self.height * self.width)
         return bits.reshape(self.height, self.width).astype(bool)
 
@@ -345,7 +301,7 @@ class MaskTrack:
 
 def _store(mask: np.ndarray) -> _Stored:
     area = int(np.count_nonzero(mask))
-    runs = _run_lengths(mask)
+    runs = run_lengths(mask)
     packed_size = (mask.size + 7) // 8
     if runs.size * 4 <= packed_size:  # typical player masks: a few runs per column
         return _Stored(runs=runs.astype(np.uint32), bits=None, area=area)

@@ -17,7 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from evaluation.datasets import DatasetError, load_mask_folder
+from evaluation.datasets import DatasetError
+from evaluation.datasets.mask_pngs import load_mask_folder
 from evaluation.sequence import MaskSequence
 from playerseg.compare.comparison import (
     Comparison,

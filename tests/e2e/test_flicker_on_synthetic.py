@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from evaluation.datasets import load_davis
+from evaluation.datasets.davis import load_davis
 from evaluation.sequence import MaskSequence
 from evaluation.temporal import temporal_stability
 from playerseg.synthetic.dataset import generate_dataset

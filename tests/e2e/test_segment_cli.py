@@ -85,7 +85,8 @@ def test_segment_synthetic_clip_writes_the_run_folder(synthetic_clip: Path, tmp_
 def test_segment_measures_flicker_as_it_writes(synthetic_clip: Path, tmp_path: Path) -> None:
     """The flicker metrics measured while the folder is written equal the evaluation package's, measured afterwards
     from the mask PNGs and the clip."""
-    from evaluation.datasets import load_masks, open_frames
+    from evaluation.datasets.frames import open_frames
+    from evaluation.datasets.sources import load_masks
     from evaluation.temporal import temporal_stability
 
     clip = synthetic_clip / "videos" / "seq000.mp4"

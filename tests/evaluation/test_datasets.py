@@ -10,21 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evaluation import datasets
-from evaluation.datasets import (
-    DatasetError,
-    FrameFolder,
-    VideoFrames,
-    davis_palette,
-    load_coco_rle,
-    load_davis,
-    load_mask_folder,
-    load_masks,
-    load_run_folder,
-    open_frames,
-    read_mask_png,
-    save_coco_rle,
-)
+from evaluation import coco_rle
+from evaluation.datasets import DatasetError, mask_pngs
+from evaluation.datasets.coco_json import load_coco_rle, save_coco_rle
+from evaluation.datasets.davis import load_davis
+from evaluation.datasets.frames import FrameFolder, VideoFrames, open_frames
+from evaluation.datasets.mask_pngs import davis_palette, load_mask_folder, read_mask_png
+from evaluation.datasets.run_folders import load_run_folder
+from evaluation.datasets.sources import load_masks
 from evaluation.sequence import MaskSequence
 
 H, W = 24, 32
@@ -148,8 +141,8 @@ def test_mask_folder_numbers_frames_by_file_name_and_reads_lazily(
 ) -> None:
     truth = write_mask_folder(tmp_path / "clip", [12, 0, 3])
     opened: list[str] = []
-    real_read = datasets.read_mask_png
-    monkeypatch.setattr(datasets, "read_mask_png", lambda path: opened.append(Path(path).name) or real_read(path))
+    real_read = mask_pngs.read_mask_png
+    monkeypatch.setattr(mask_pngs, "read_mask_png", lambda path: opened.append(Path(path).name) or real_read(path))
 
     sequence = load_mask_folder(tmp_path / "clip")
     assert isinstance(sequence, MaskSequence)
@@ -398,6 +391,21 @@ def test_save_coco_rle_round_trip_keeps_ids_void_and_frames(tmp_path: Path) -> N
         np.testing.assert_array_equal(loaded.read(frame), labels)
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # pycocotools under numpy 2
+def test_save_coco_rle_writes_what_pycocotools_computes(tmp_path: Path) -> None:
+    mask_api = pytest.importorskip("pycocotools.mask")
+    rng = np.random.default_rng(7)
+    truth = {frame: rng.choice(np.array([0, 1, 2, 9, 255], np.uint8), size=(H, W), p=[0.6, 0.1, 0.1, 0.1, 0.1])
+             for frame in range(3)}
+    document = json.loads(save_coco_rle(MaskSequence.from_arrays("seq", truth), tmp_path / "out.json").read_text())
+    for annotation in document["annotations"]:
+        labels = truth[document["images"][annotation["image_id"] - 1]["frame_index"]]
+        encoded = mask_api.encode(np.asfortranarray(labels == annotation["track_id"], dtype=np.uint8))
+        assert annotation["segmentation"]["counts"] == encoded["counts"].decode("ascii")
+        assert annotation["area"] == int(mask_api.area(encoded))
+        assert annotation["bbox"] == [float(v) for v in mask_api.toBbox(encoded)]
+
+
 def one_annotation(**annotation: object) -> dict[str, object]:
     """A COCO document with one 32x24 image (id 1) and the given annotation."""
     return {"images": [{"id": 1, "height": H, "width": W}], "annotations": [annotation]}
@@ -463,15 +471,17 @@ def test_compressed_counts_parse_to_the_column_major_runs() -> None:
     rng = np.random.default_rng(3)
     for density in (0.02, 0.5, 0.98):
         mask = rng.random((37, 23)) < density
-        parsed = datasets._compressed_counts(coco_counts(mask), Path("x.json"), "entry 0")
+        parsed = coco_rle.decode_counts(coco_counts(mask))
         assert parsed == column_major_runs(mask)
 
 
-def test_missing_pycocotools_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "a.json").write_text("[]")
+def test_coco_rle_is_read_and_written_without_pycocotools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pycocotools", None)  # makes `from pycocotools import mask` fail
-    with pytest.raises(DatasetError, match="pip install pycocotools"):
-        load_coco_rle(tmp_path / "a.json")
+    truth = {frame: frame_labels(frame) for frame in (0, 1)}
+    path = save_coco_rle(MaskSequence.from_arrays("seq", truth), tmp_path / "a.json")
+    loaded = load_coco_rle(path)["seq"]
+    for frame, labels in truth.items():
+        np.testing.assert_array_equal(loaded.read(frame), labels)
 
 
 # ---------------------------------------------------------------------------------------------------------------

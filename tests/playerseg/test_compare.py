@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from evaluation.accuracy import score_sequence
-from evaluation.datasets import load_mask_folder, save_coco_rle
+from evaluation.datasets.coco_json import save_coco_rle
+from evaluation.datasets.mask_pngs import load_mask_folder
 from evaluation.sequence import MaskSequence
 from playerseg.compare.comparison import (
     Comparison,

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from evaluation.accuracy import score_sequence
-from evaluation.datasets import DatasetError, save_coco_rle
+from evaluation.datasets import DatasetError
+from evaluation.datasets.coco_json import save_coco_rle
 from evaluation.sequence import MaskSequence
 from playerseg.compare.ground_truth import GroundTruthError, mask_png_bound, read_ground_truth, score_prompted
 from playerseg.io.masks import write_palette_png
