@@ -2,7 +2,9 @@
 
 A clip is a video file (anything FFmpeg reads), a folder of frames (*.jpg, *.jpeg, *.png sorted by name) or a
 DAVIS single-sequence folder (ROOT/JPEGImages/*.jpg). Frames come out as RGB uint8 in display orientation
-(rotation metadata applied), optionally downscaled so the longer side is at most `max_side`.
+(rotation metadata applied), optionally downscaled so the longer side is at most `max_side`. Video files are read
+through evaluation's PyAV layer (video_file.py), frame folders by frame_folder.py; the types all share are in
+video_info.py.
 
     info = probe_video("clip.mp4")
     for frame in iter_frames("clip.mp4", stride=2, max_side=640):
@@ -14,13 +16,9 @@ DAVIS single-sequence folder (ROOT/JPEGImages/*.jpg). Frames come out as RGB uin
 
 from __future__ import annotations
 
-import bisect
-import functools
 import operator
-import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -30,44 +28,23 @@ import av
 import av.error
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-from playerseg.errors import PlayerSegError
+from playerseg.io.frame_folder import FolderSource
+from playerseg.io.video_file import VideoFileSource
+from playerseg.io.video_info import Frame, RgbLoader, VideoError, VideoInfo, error_reason
+
+__all__ = [
+    "DEFAULT_FOLDER_FPS",
+    "Frame",
+    "FrameStore",
+    "VideoError",
+    "VideoInfo",
+    "VideoWriter",
+    "iter_frames",
+    "probe_video",
+]
 
 DEFAULT_FOLDER_FPS = 24.0  # frame folders carry no timing; DAVIS sequences are conventionally shown at 24 fps
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-VFR_TOLERANCE = 0.05  # relative deviation of a frame interval from the median that marks a variable rate
-
-RgbLoader = Callable[[], np.ndarray]
-
-
-class VideoError(PlayerSegError, ValueError):
-    """A clip cannot be read or written as asked; the message is one sentence for the user."""
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What a clip is. width/height are the display size (after rotation)."""
-
-    path: str
-    width: int
-    height: int
-    fps: float
-    frame_count: int
-    duration_s: float
-    codec: str  # FFmpeg codec name ("h264", ...), or "jpeg" / "png" for frame folders
-    rotation: int = 0  # counter-clockwise degrees (0/90/180/270) applied to decoded pictures, as np.rot90 turns
-    has_audio: bool = False
-    variable_frame_rate: bool = False
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One delivered frame."""
-
-    index: int  # source frame index (0 = first frame of the clip)
-    time_s: float  # presentation time from the clip's first frame
-    rgb: np.ndarray  # HxWx3 uint8
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -220,7 +197,7 @@ class VideoWriter:
         try:
             self._container = av.open(str(self.path), mode="w", container_options=container_options)
         except (av.error.FFmpegError, ValueError, OSError) as error:
-            raise VideoError(f"cannot write a video to {self.path}: {_reason(error)}.") from error
+            raise VideoError(f"cannot write a video to {self.path}: {error_reason(error)}.") from error
 
     def write(self, rgb: np.ndarray) -> None:
         """Encode one HxWx3 uint8 RGB frame."""
@@ -246,7 +223,7 @@ class VideoWriter:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
         except av.error.FFmpegError as error:
-            message = f"encoding frame {self.frames_written} of {self.path} failed: {_reason(error)}."
+            message = f"encoding frame {self.frames_written} of {self.path} failed: {error_reason(error)}."
             raise VideoError(message) from error
         self.frames_written += 1
 
@@ -263,7 +240,7 @@ class VideoWriter:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
         except av.error.FFmpegError as error:
-            raise VideoError(f"finishing {self.path} failed: {_reason(error)}.") from error
+            raise VideoError(f"finishing {self.path} failed: {error_reason(error)}.") from error
         finally:
             self._container.close()
 
@@ -295,7 +272,7 @@ def _pad_to_even(rgb: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# sources: a video file or a frame folder behind one small interface
+# sources: a video file (video_file.py) or a frame folder (frame_folder.py) behind one small interface
 
 
 class _Source(Protocol):
@@ -317,8 +294,8 @@ def _open_source(path: str | Path, folder_fps: float) -> _Source:
     if not clip.exists():
         raise VideoError(f"{clip} does not exist.")
     if clip.is_dir():
-        return _FolderSource(clip, folder_fps)
-    return _VideoFileSource(clip)
+        return FolderSource(clip, folder_fps)
+    return VideoFileSource(clip)
 
 
 def _select(info: VideoInfo, start: int, stop: int | None, stride: int) -> range:
@@ -362,328 +339,3 @@ def _stream_selection(source: _Source, selection: range, size: tuple[int, int]) 
             yield Frame(index=target, time_s=source.times_s[target], rgb=_resize(loader(), size))
     finally:
         source.close()
-
-
-def _reason(error: BaseException) -> str:
-    """The human part of an FFmpeg/OS error, without a trailing period (messages add their own)."""
-    text = getattr(error, "strerror", None) or str(error)
-    return str(text).rstrip(".")
-
-
-# --- frame folders ---------------------------------------------------------------------------------------------
-
-
-def _natural_key(path: Path) -> list[int | str]:
-    # frame_2 before frame_10; zero-padded names (00000.jpg) sort the same either way
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
-
-
-def _frame_folder(root: Path) -> Path:
-    """The folder holding the frames: root itself, or root/JPEGImages (DAVIS), or its single sequence."""
-    davis = root / "JPEGImages"
-    if not davis.is_dir():
-        return root
-    if _image_files(davis):
-        return davis
-    sequences = sorted(child for child in davis.iterdir() if child.is_dir())
-    if len(sequences) == 1:
-        return sequences[0]
-    if len(sequences) > 1:
-        names = ", ".join(child.name for child in sequences[:5])
-        raise VideoError(f"{davis} holds {len(sequences)} sequences ({names}); pass one sequence folder.")
-    return davis
-
-
-def _image_files(folder: Path) -> list[Path]:
-    files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
-    return sorted(files, key=_natural_key)
-
-
-def _image_size(file: Path) -> tuple[int, int]:
-    try:
-        with Image.open(file) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError) as error:
-        raise VideoError(f"frame {file} is not a readable image: {_reason(error)}.") from error
-
-
-def _read_image(file: Path, size: tuple[int, int]) -> np.ndarray:
-    try:
-        with Image.open(file) as image:
-            rgb = np.array(image.convert("RGB"))  # np.array: a writable copy, not a view of PIL's buffer
-    except (UnidentifiedImageError, OSError) as error:
-        raise VideoError(f"frame {file} is not a readable image: {_reason(error)}.") from error
-    if (rgb.shape[1], rgb.shape[0]) != size:
-        raise VideoError(
-            f"frame {file} is {rgb.shape[1]}x{rgb.shape[0]} but the folder's frames are {size[0]}x{size[1]}."
-        )
-    return rgb
-
-
-class _FolderSource:
-    """Frames as image files; each is read only when asked for."""
-
-    def __init__(self, root: Path, fps: float) -> None:
-        if not fps > 0:
-            raise VideoError(f"folder_fps must be positive, got {fps}.")
-        folder = _frame_folder(root)
-        self.files = _image_files(folder)
-        if not self.files:
-            raise VideoError(f"folder {folder} has no .jpg, .jpeg or .png frames.")
-        width, height = _image_size(self.files[0])
-        for file in self.files[1:]:
-            other = _image_size(file)  # header only: cheap, and a bad frame is named now, not mid-run
-            if other != (width, height):
-                raise VideoError(
-                    f"frame {file} is {other[0]}x{other[1]} but {self.files[0].name} is {width}x{height}; "
-                    "all frames of a folder must have one size."
-                )
-        count = len(self.files)
-        codec = "png" if self.files[0].suffix.lower() == ".png" else "jpeg"
-        self.info = VideoInfo(
-            path=str(root), width=width, height=height, fps=float(fps), frame_count=count,
-            duration_s=count / fps, codec=codec,
-        )
-        self.times_s = [i / fps for i in range(count)]
-
-    def decode_until(self, target: int) -> Iterator[tuple[int, RgbLoader]]:
-        yield target, functools.partial(_read_image, self.files[target], (self.info.width, self.info.height))
-
-    def close(self) -> None:
-        pass
-
-
-# --- video files -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PacketIndex:
-    """Per source frame (presentation order): pts, and which frames are keyframes; from one demux pass."""
-
-    pts: list[int]
-    keyframes: list[int]  # source indices, ascending
-    seekable: bool  # every packet had a unique pts, so decoded frames can be matched to indices after a seek
-
-
-def _open_container(path: Path) -> av.container.InputContainer:
-    try:
-        return av.open(str(path), mode="r")
-    except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        raise VideoError(f"{path} is not a readable video file ({_reason(error)}).") from error
-    except OSError as error:
-        raise VideoError(f"{path} cannot be opened: {_reason(error)}.") from error
-
-
-def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
-    if not container.streams.video:
-        raise VideoError(f"{path} has no video stream.")
-    return container.streams.video[0]
-
-
-def _display_rotation(degrees: float) -> int:
-    """Counter-clockwise degrees snapped to 0/90/180/270."""
-    return int(round(degrees / 90.0)) % 4 * 90
-
-
-def _frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
-    rgb = frame.to_ndarray(format="rgb24")  # any pix_fmt (gray, yuv, 10-bit) -> RGB uint8
-    if rotation:
-        rgb = np.rot90(rgb, k=rotation // 90)  # np.rot90 turns counter-clockwise, like the display matrix
-    return np.ascontiguousarray(rgb)
-
-
-def _is_variable_rate(pts: list[int]) -> bool:
-    if len(pts) < 3:
-        return False
-    deltas = np.diff(np.asarray(pts, dtype=np.int64))
-    median = float(np.median(deltas))
-    # fine time bases round fractional rates (29.97 fps at 1/1000 -> 33, 34 ms): allow one tick there
-    tolerance = max(VFR_TOLERANCE * median, 1.0 if median >= 10 else 0.0)
-    return bool(np.any(np.abs(deltas - median) > tolerance))
-
-
-class _VideoFileSource:
-    """A video file: indexed by one demux pass at open; decoded by a second container opened on demand."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        container = _open_container(path)
-        try:
-            stream = _video_stream(container, path)
-            self.info, self.index, self.times_s = _scan(container, stream, path)
-        finally:
-            container.close()
-        self._pts_to_index = {p: i for i, p in enumerate(self.index.pts)} if self.index.seekable else {}
-        self._container: av.container.InputContainer | None = None
-        self._frames: Iterator[av.VideoFrame] | None = None
-        self._next = 0  # source index the next decoded frame is expected to have
-        self._pending: tuple[int, av.VideoFrame] | None = None  # a frame read ahead while checking a seek
-
-    def decode_until(self, target: int) -> Iterator[tuple[int, RgbLoader]]:
-        if self._frames is None or target < self._next or self._should_skip_ahead(target):
-            self._position_before(target)
-        while self._next <= target:
-            decoded = self._next_frame()
-            if decoded is None:
-                raise VideoError(f"{self.path} ended before frame {target} could be decoded.")
-            index, frame = decoded
-            yield index, functools.partial(_frame_to_rgb, frame, self.info.rotation)
-
-    def close(self) -> None:
-        self._frames = None
-        self._pending = None
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-    def _should_skip_ahead(self, target: int) -> bool:
-        """Whether a keyframe lies between the decoder's position and the target (seeking saves decoding)."""
-        return self.index.seekable and self._keyframe_at_or_before(target) > self._next
-
-    def _keyframe_at_or_before(self, target: int) -> int:
-        position = bisect.bisect_right(self.index.keyframes, target)
-        return self.index.keyframes[position - 1] if position else 0
-
-    def _position_before(self, target: int) -> None:
-        """Seek so that the next decoded frame is at or before `target`, else restart from the first frame."""
-        if self.index.seekable:
-            position = bisect.bisect_right(self.index.keyframes, target)
-            # the container's seek may land after the keyframe asked for; try one earlier keyframe, then restart
-            for keyframe in reversed(self.index.keyframes[max(0, position - 2) : position]):
-                if keyframe == 0:
-                    break
-                self._seek(keyframe)
-                decoded = self._next_frame()
-                if decoded is not None and decoded[0] <= target:
-                    self._pending = decoded
-                    self._next = decoded[0]
-                    return
-        self._restart()
-
-    def _restart(self) -> None:
-        self.close()
-        self._container = _open_container(self.path)
-        stream = _video_stream(self._container, self.path)
-        stream.thread_type = "AUTO"
-        self._frames = self._container.decode(stream)
-        self._next = 0
-
-    def _seek(self, keyframe: int) -> None:
-        if self._container is None:
-            self._restart()
-        assert self._container is not None
-        stream = self._container.streams.video[0]
-        try:
-            self._container.seek(self.index.pts[keyframe], stream=stream, backward=True)
-        except av.error.FFmpegError as error:
-            raise VideoError(f"seeking to frame {keyframe} of {self.path} failed: {_reason(error)}.") from error
-        self._frames = self._container.decode(stream)
-        self._pending = None
-        self._next = keyframe
-
-    def _next_frame(self) -> tuple[int, av.VideoFrame] | None:
-        """The next decoded frame with its source index, skipping frames that are not in the index."""
-        if self._pending is not None:
-            decoded, self._pending = self._pending, None
-            self._next = decoded[0] + 1
-            return decoded
-        assert self._frames is not None
-        while True:
-            try:
-                frame = next(self._frames, None)
-            except av.error.FFmpegError as error:
-                raise VideoError(f"decoding frame {self._next} of {self.path} failed: {_reason(error)}.") from error
-            if frame is None:
-                return None
-            if self.index.seekable and frame.pts is not None:
-                index = self._pts_to_index.get(frame.pts)
-                if index is None:
-                    continue  # e.g. a frame the container marks as discarded (edit list)
-            else:
-                index = self._next  # no usable timestamps: count frames from the start
-            self._next = index + 1
-            return index, frame
-
-
-def _scan(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path
-) -> tuple[VideoInfo, _PacketIndex, list[float]]:
-    """Demux every video packet once (no decoding beyond the first frame, read for its rotation)."""
-    packets: list[tuple[int | None, bool, int]] = []  # (pts, keyframe, duration)
-    first_frame: av.VideoFrame | None = None
-    try:
-        for packet in container.demux(stream):
-            if packet.size == 0:
-                continue  # the flush packet PyAV yields at the end
-            if first_frame is None:
-                frames = packet.decode()
-                first_frame = frames[0] if frames else None
-            if packet.is_discard:
-                continue  # dropped by the decoder (e.g. before an edit list's start)
-            packets.append((packet.pts, packet.is_keyframe, packet.duration or 0))
-        if first_frame is None:
-            frames = stream.decode(None)  # frames held back by a decoder delay
-            first_frame = frames[0] if frames else None
-    except av.error.FFmpegError as error:
-        raise VideoError(f"{path} is not a readable video file ({_reason(error)}).") from error
-    if not packets or first_frame is None:
-        raise VideoError(f"{path} has a video stream without any decodable frame.")
-
-    seekable = all(p[0] is not None for p in packets) and len({p[0] for p in packets}) == len(packets)
-    if seekable:
-        packets.sort(key=lambda p: p[0])  # decode order -> presentation order
-    time_base = stream.time_base or Fraction(1, 1)
-    rotation = _rotation_of(first_frame, stream)
-    width, height = first_frame.width, first_frame.height
-    if rotation in (90, 270):
-        width, height = height, width
-    count = len(packets)
-
-    if seekable:
-        pts = [int(p[0]) for p in packets]  # type: ignore[arg-type]
-        variable = _is_variable_rate(pts)
-        fps = _average_rate(stream, pts, time_base)
-        median_step = float(np.median(np.diff(pts))) if count > 1 else (1 / fps / time_base if fps else 0.0)
-        last_duration = packets[-1][2] or median_step
-        duration_s = float((pts[-1] - pts[0] + last_duration) * time_base)
-        times_s = [float((p - pts[0]) * time_base) for p in pts]
-    else:
-        pts = list(range(count))
-        variable = False
-        fps = float(stream.average_rate or stream.guessed_rate or DEFAULT_FOLDER_FPS)
-        duration_s = count / fps
-        times_s = [i / fps for i in range(count)]
-    keyframes = [i for i, p in enumerate(packets) if p[1]] or [0]
-
-    info = VideoInfo(
-        path=str(path),
-        width=width,
-        height=height,
-        fps=fps,
-        frame_count=count,
-        duration_s=duration_s,
-        codec=stream.codec_context.name,
-        rotation=rotation,
-        has_audio=bool(container.streams.audio),
-        variable_frame_rate=variable,
-    )
-    return info, _PacketIndex(pts=pts, keyframes=keyframes, seekable=seekable), times_s
-
-
-def _average_rate(stream: av.video.stream.VideoStream, pts: list[int], time_base: Fraction) -> float:
-    if stream.average_rate:
-        return float(stream.average_rate)
-    if len(pts) > 1 and pts[-1] > pts[0]:
-        return float((len(pts) - 1) / ((pts[-1] - pts[0]) * time_base))
-    return float(stream.guessed_rate or DEFAULT_FOLDER_FPS)
-
-
-def _rotation_of(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
-    """Display rotation from the frame's display matrix, else the legacy clockwise 'rotate' tag."""
-    rotation = _display_rotation(frame.rotation)
-    if rotation == 0 and "rotate" in stream.metadata:
-        try:
-            rotation = _display_rotation(-float(stream.metadata["rotate"]))
-        except ValueError:
-            pass
-    return rotation
