@@ -15,7 +15,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from playerseg.compare.comparison import ModelPool, compare_models
+from playerseg.compare.pool import ModelPool
+from playerseg.compare.run import compare_models
 from playerseg.io.prompts import PromptSet
 from playerseg.synthetic.dataset import generate_dataset
 

@@ -35,7 +35,10 @@ def check_model_names(names: dict[str, str]) -> None:
 def run_compare_command(args: argparse.Namespace, command: str) -> int:
     """Compare models A and B on the clip; returns the exit code (1 when a model failed, its results kept)."""
     from evaluation.outdir import staged_folder
-    from playerseg.compare.comparison import GroundTruthError, ModelPool, Selection, compare_models, read_ground_truth
+    from playerseg.compare.ground_truth import GroundTruthError, read_ground_truth
+    from playerseg.compare.pool import ModelPool
+    from playerseg.compare.run import compare_models
+    from playerseg.compare.selection import Selection
     from playerseg.io.prompts import PromptSet
     from playerseg.io.video import probe_video
     from playerseg.progress_bars import StageBars

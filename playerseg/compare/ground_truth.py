@@ -30,7 +30,7 @@ from evaluation.accuracy import score_sequence
 from evaluation.datasets import DatasetError
 from evaluation.datasets.coco_json import load_coco_rle
 from evaluation.datasets.mask_pngs import load_mask_folder
-from evaluation.results import AccuracyResult
+from evaluation.results.accuracy import AccuracyResult
 from evaluation.sequence import VOID, MaskSequence, SequenceError
 from playerseg.errors import PlayerSegError
 from playerseg.io.video import VideoInfo

@@ -10,8 +10,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from evaluation.charts import agreement_timeline, jf_per_frame, model_comparison_bars, per_object_box
-from playerseg.compare.comparison import Comparison
+from evaluation.charts.accuracy import jf_per_frame, per_object_box
+from evaluation.charts.agreement import agreement_timeline
+from evaluation.charts.comparison import model_comparison_bars
+from playerseg.compare.outcome import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "J (mIoU) ↑", "F ↑", "J&F ↑", "J recall ↑", "F recall ↑", "frames scored", "missing objects"]

@@ -21,7 +21,10 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
-from playerseg.compare.comparison import Comparison, GroundTruthError, ModelPool, compare_models, read_ground_truth
+from playerseg.compare.ground_truth import GroundTruthError, read_ground_truth
+from playerseg.compare.outcome import Comparison
+from playerseg.compare.pool import ModelPool
+from playerseg.compare.run import compare_models
 from playerseg.io.prompts import PromptError, PromptSet
 from playerseg.io.video import VideoError, VideoInfo, probe_video
 from playerseg.ui.clip_tab import VIDEO_TYPES

@@ -20,14 +20,11 @@ import gradio as gr
 from evaluation.datasets import DatasetError
 from evaluation.datasets.mask_pngs import load_mask_folder
 from evaluation.sequence import MaskSequence
-from playerseg.compare.comparison import (
-    Comparison,
-    GroundTruthError,
-    ModelPool,
-    compare_models,
-    read_ground_truth,
-    score_comparison,
-)
+from playerseg.compare.ground_truth import GroundTruthError, read_ground_truth
+from playerseg.compare.outcome import Comparison
+from playerseg.compare.pool import ModelPool
+from playerseg.compare.run import compare_models
+from playerseg.compare.scoring import score_comparison
 from playerseg.io.prompts import PromptError
 from playerseg.io.video import VideoError
 from playerseg.ui.accuracy_tab import AccuracyTab, build_accuracy_tab

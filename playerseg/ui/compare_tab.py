@@ -8,8 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from evaluation.charts import agreement_timeline
-from playerseg.compare.comparison import Comparison
+from evaluation.charts.agreement import agreement_timeline
+from playerseg.compare.outcome import Comparison
 from playerseg.tracking.registry import ModelUnavailableError, display_name, get_spec
 from playerseg.ui.config import AppConfig
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from playerseg.compare.comparison import Comparison
+from playerseg.compare.outcome import Comparison
 
 PER_FRAME_COLUMNS = [
     "model", "frame", "latency_ms", "memory_mb", "visible_objects", "differing_share", "J_mean", "F_mean",

@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from evaluation.charts import latency_histogram, latency_timeline
-from playerseg.compare.comparison import Comparison
+from evaluation.charts.profile import latency_histogram, latency_timeline
+from playerseg.compare.outcome import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "device", "frames", "p50 ms", "p95 ms", "p99 ms", "max ms", "FPS", "prompt frame ms"]

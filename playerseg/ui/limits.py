@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from playerseg.compare.comparison import Selection
+from playerseg.compare.selection import Selection
 from playerseg.errors import PlayerSegError
 from playerseg.io.video import VideoInfo
 

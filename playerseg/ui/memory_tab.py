@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from evaluation.charts import memory_timeline
-from playerseg.compare.comparison import Comparison
+from evaluation.charts.profile import memory_timeline
+from playerseg.compare.outcome import Comparison
 
 COLUMNS = ["model", "device", "measure", "peak MB", "mean MB per frame"]
 KIND_LABELS = {

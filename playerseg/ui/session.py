@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playerseg.compare.comparison import Comparison, Selection
+from playerseg.compare.outcome import Comparison
+from playerseg.compare.selection import Selection
 from playerseg.errors import PlayerSegError
 from playerseg.io.prompts import Prompt, PromptError, PromptSet, negative_only_message, untrackable_objects
 from playerseg.io.video import VideoInfo

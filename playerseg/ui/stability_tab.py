@@ -9,8 +9,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from evaluation.charts import model_comparison_bars, temporal_timeline
-from playerseg.compare.comparison import Comparison
+from evaluation.charts.comparison import model_comparison_bars
+from evaluation.charts.temporal import temporal_timeline
+from playerseg.compare.outcome import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = [

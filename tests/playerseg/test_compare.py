@@ -15,14 +15,11 @@ from evaluation.accuracy import score_sequence
 from evaluation.datasets.coco_json import save_coco_rle
 from evaluation.datasets.mask_pngs import load_mask_folder
 from evaluation.sequence import MaskSequence
-from playerseg.compare.comparison import (
-    Comparison,
-    GroundTruthError,
-    ModelPool,
-    Selection,
-    compare_models,
-    read_ground_truth,
-)
+from playerseg.compare.ground_truth import GroundTruthError, read_ground_truth
+from playerseg.compare.outcome import Comparison
+from playerseg.compare.pool import ModelPool
+from playerseg.compare.run import compare_models
+from playerseg.compare.selection import Selection
 from playerseg.io.overlay import ONLY_A_COLOR, ONLY_B_COLOR, OTHER_ID_COLOR, disagreement_frame
 from playerseg.io.prompts import Prompt, PromptError, PromptSet
 
@@ -362,7 +359,7 @@ def test_only_prompted_objects_are_scored_for_both_models_with_one_notice(
     """Only player 1 is clicked; the ground truth holds players 1 and 2. Neither model is scored on player 2: not
     the tracker (which never tracks it) and not the auto-labeler (whose track of the unclicked player 2 may well
     take id 2)."""
-    from playerseg.compare.comparison import score_comparison
+    from playerseg.compare.scoring import score_comparison
 
     only_one = PromptSet([p for p in prompts.prompts if p.object_id == 1])
     truth = read_ground_truth(gt_json, tmp_path / "work")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from playerseg.compare.comparison import ModelPool, compare_models
+from playerseg.compare.pool import ModelPool
+from playerseg.compare.run import compare_models
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import VideoInfo
 from playerseg.synthetic.dataset import generate_dataset

@@ -1,0 +1,48 @@
+"""The model pool: SAM2 models and detectors loaded once per process and shared read-only between sessions."""
+
+from __future__ import annotations
+
+import threading
+
+from playerseg.autolabel.detector import GroundingDinoDetector, load_detector
+from playerseg.tracking.registry import LoadedModel, default_device, load_video_model
+
+
+class ModelPool:
+    """Models loaded once per process and shared read-only between sessions (thread-safe, one lock)."""
+
+    def __init__(self, device: str | None = None, cache: bool = True) -> None:
+        self._device = device
+        self._cache = cache  # False: load per call (ZeroGPU keeps no GPU state between calls)
+        self._models: dict[str, LoadedModel] = {}
+        self._detectors: dict[str, GroundingDinoDetector] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        if self._device is None:
+            self._device = default_device()  # resolved late: importing torch is slow
+        return self._device
+
+    def get(self, name: str) -> LoadedModel:
+        """The loaded model (registry.load_video_model); raises ModelUnavailableError. Failures are not cached, so
+        a model made available later (downloaded, copied in) loads on the next call."""
+        if not self._cache:
+            return load_video_model(name, self.device)
+        with self._lock:  # held while loading: two sessions asking for one model load it once
+            model = self._models.get(name)
+            if model is None:
+                model = load_video_model(name, self.device)
+                self._models[name] = model
+            return model
+
+    def get_detector(self, name: str) -> GroundingDinoDetector:
+        """The loaded detector (detector.load_detector), cached like the SAM2 models."""
+        if not self._cache:
+            return load_detector(name, self.device)
+        with self._lock:
+            detector = self._detectors.get(name)
+            if detector is None:
+                detector = load_detector(name, self.device)
+                self._detectors[name] = detector
+            return detector
