@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from playerseg.tracking.tracker import IMAGE_MEAN, IMAGE_STD
+from playerseg.tracking.frames import IMAGE_MEAN, IMAGE_STD
 
 STAGES = ("frames", "clips")
 IMAGE_ENCODER_PREFIX = "image_encoder."

@@ -28,8 +28,9 @@ from playerseg.finetune.model import frame_forward, image_features
 from playerseg.finetune.prompting import SampledPrompt, box_prompt, click_prompt, collate_prompts, scale_prompt
 from playerseg.io.masks import MaskTrack
 from playerseg.io.prompts import Box, Point, Prompt
+from playerseg.tracking.frames import preprocess_frame
 from playerseg.tracking.registry import LoadedModel
-from playerseg.tracking.tracker import Sam2VideoTracker, preprocess_frame
+from playerseg.tracking.tracker import Sam2VideoTracker
 
 VAL_PROMPTS = ("click", "box")
 

@@ -20,7 +20,8 @@ from playerseg.tracking.frameskip import SkipSettings
 from playerseg.io.masks import MaskTrack, paint_label_map
 from playerseg.io.prompts import Box, Point, Prompt, PromptError, PromptSet
 from playerseg.tracking.registry import LoadedModel
-from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker
+from playerseg.tracking.step import FrameResult
+from playerseg.tracking.tracker import Sam2VideoTracker
 from playerseg.io.video import FrameStore, VideoInfo
 
 

@@ -193,7 +193,8 @@ def _local_spec(path: Path) -> ModelSpec:
     random_base = bool(facts.get("random_base", base.random_weights if base else False))
     description = f"local checkpoint {checkpoint}"
     if facts.get("base"):
-        description = f"{name}: {facts['base']} finetuned ({', '.join(facts.get('stages', [])) or 'stages not recorded'})"
+        stages = ", ".join(facts.get("stages", [])) or "stages not recorded"
+        description = f"{name}: {facts['base']} finetuned ({stages})"
     return ModelSpec(
         name=str(name),
         config=str(config),
@@ -371,7 +372,9 @@ def check_device(device: str) -> None:
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelUnavailableError(f"Device {device} was asked for, but no CUDA GPU is available here: use --device cpu.")
+        raise ModelUnavailableError(
+            f"Device {device} was asked for, but no CUDA GPU is available here: use --device cpu."
+        )
     if device not in {"cpu"} and not device.startswith("cuda"):
         raise ModelUnavailableError(f"Unsupported device '{device}': use cpu or cuda.")
 

@@ -116,7 +116,8 @@ def test_offline_hub_model_fails_with_one_sentence_naming_model_and_file(tmp_pat
 
 def _finetuned_folder(folder: Path, facts: dict) -> Path:
     folder.mkdir(parents=True)
-    torch.save({"model": load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()}, folder / "checkpoint.pt")
+    weights = load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()
+    torch.save({"model": weights}, folder / "checkpoint.pt")
     (folder / "model.json").write_text(json.dumps(facts))
     return folder
 

@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from playerseg.io.prompts import Point, Prompt, PromptError
+from playerseg.tracking.frames import new_inference_state, preprocess_frame
 from playerseg.tracking.registry import LoadedModel, load_video_model
-from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, TrackingError, new_inference_state
+from playerseg.tracking.step import FrameResult
+from playerseg.tracking.tracker import Sam2VideoTracker, TrackingError
 
 WIDTH, HEIGHT, FRAMES = 96, 64, 10
 
@@ -88,8 +90,6 @@ def test_object_first_prompted_on_a_later_frame_is_tracked_backward(model: Loade
 
 def _stock_state(model: LoadedModel, clip: MovingSquareClip) -> dict:
     """sam2's own init_state over in-memory frames (what its loader would produce)."""
-    from playerseg.tracking.tracker import preprocess_frame
-
     images = torch.stack([torch.from_numpy(preprocess_frame(f, model.spec.image_size)) for f in clip])
     predictor = model.predictor
     state = new_inference_state(images, clip.height, clip.width, "cpu")
@@ -129,7 +129,9 @@ def test_prompt_outside_the_clip_and_no_prompt_are_clear_errors(model: LoadedMod
             next(tracker.track())
 
 
-def stream(model: LoadedModel, prompts_at: dict[int, list[Prompt]], end_at: dict[int, int] | None = None) -> list[FrameResult]:
+def stream(
+    model: LoadedModel, prompts_at: dict[int, list[Prompt]], end_at: dict[int, int] | None = None
+) -> list[FrameResult]:
     """Step through the clip, adding `prompts_at[f]` before frame f and ending `end_at[f]` after it."""
     results = []
     with Sam2VideoTracker(model, MovingSquareClip()) as tracker:

@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from playerseg.io.prompts import Prompt
+from playerseg.tracking.memory import memory_window
 from playerseg.tracking.registry import LoadedModel, load_video_model
-from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, memory_window
+from playerseg.tracking.step import FrameResult, owner_masks
+from playerseg.tracking.tracker import Sam2VideoTracker
 
 WIDTH, HEIGHT = 96, 64
 LONG = 40  # well past the test model's memory window (15 frames)
@@ -145,11 +147,10 @@ def test_image_encoder_time_is_reported_once_per_frame(plain: tuple[list[FrameRe
     assert all(0 < r.encoder_ms < r.latency_ms for r in tracked)
 
 
-def test_mask_owner_is_the_object_with_the_highest_positive_logit(model: LoadedModel) -> None:
-    tracker = Sam2VideoTracker(model, BouncingSquaresClip(2))
+def test_mask_owner_is_the_object_with_the_highest_positive_logit() -> None:
     logits = torch.randn(5, 1, 16, 24, generator=torch.Generator().manual_seed(0))
     logits[2, 0, :4] = logits[3, 0, :4]  # ties go to the first object, as with argmax
-    masks = tracker._video_res_masks(logits)
+    masks = owner_masks(logits, HEIGHT, WIDTH)
     upsampled = torch.nn.functional.interpolate(logits, size=(HEIGHT, WIDTH), mode="bilinear", align_corners=False)
     reference = torch.where(upsampled.max(dim=0).values > 0, upsampled.argmax(dim=0), -1)[0].numpy()
     for index, mask in enumerate(masks):

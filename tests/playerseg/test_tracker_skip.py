@@ -14,7 +14,8 @@ import pytest
 from playerseg.io.prompts import Prompt
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel, load_video_model
-from playerseg.tracking.tracker import FrameResult, Sam2VideoTracker, TrackingError
+from playerseg.tracking.step import FrameResult
+from playerseg.tracking.tracker import Sam2VideoTracker, TrackingError
 
 WIDTH, HEIGHT = 96, 64
 # Measured with the gate on these frames: a still clip reads ~0.02 px, a square moved 4 px per frame reads 3.5-3.8 px.
