@@ -27,7 +27,7 @@ from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
 from playerseg.io.prompts import PromptError, PromptSet
 from playerseg.io.video import VideoError, VideoInfo, probe_video
-from playerseg.ui.clip_tab import VIDEO_TYPES
+from playerseg.ui.clip_handlers import VIDEO_TYPES
 from playerseg.ui.config import AppConfig
 from playerseg.ui.limits import LimitError, RunStopped, check_objects, limited_selection, with_deadline
 from playerseg.ui.public import Upload, UploadError, holding, public_message, sweep, uploaded_file
