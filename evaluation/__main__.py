@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evaluation.datasets.run_folders import RunFolder
-    from evaluation.results import AccuracyResult, DatasetAccuracy, ProfileResult, TemporalResult
+    from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy
+    from evaluation.results.profile import ProfileResult
+    from evaluation.results.temporal import TemporalResult
     from evaluation.sequence import MaskSequence
 
 
@@ -170,7 +172,7 @@ def frames_reader(path: str | None) -> Any:
 def run_score(args: argparse.Namespace, out: Path) -> str:
     """Writes the scores into `out`; returns the line to print once they are in place."""
     from evaluation.accuracy import score_dataset
-    from evaluation.report import write_report
+    from evaluation.report.page import write_report
 
     prediction = load_prediction(args.pred, args.name)
     gt, gt_frames = load_ground_truth(args.gt)
@@ -233,7 +235,7 @@ def _temporal(
 
 
 def run_temporal(args: argparse.Namespace, out: Path) -> str:
-    from evaluation.report import write_report
+    from evaluation.report.page import write_report
 
     prediction = load_prediction(args.pred)
     temporal = [_temporal(seq, prediction.name, args.frames or prediction.clip) for seq in prediction.sequences.values()]
@@ -247,7 +249,7 @@ def run_temporal(args: argparse.Namespace, out: Path) -> str:
 
 def run_compare(args: argparse.Namespace, out: Path) -> str:
     from evaluation.accuracy import agreement, score_dataset
-    from evaluation.report import write_report
+    from evaluation.report.page import write_report
 
     runs = [load_prediction(args.run_a), load_prediction(args.run_b)]
     _distinct_names(runs, [args.run_a, args.run_b])
@@ -288,7 +290,7 @@ def _compare_summary(
     agree: Any,
     notes: list[str],
 ) -> dict[str, Any]:
-    from evaluation.results import latency_summary_dict
+    from evaluation.results.profile import latency_summary_dict
 
     models = {}
     for run, stability in zip(runs, temporal):
