@@ -20,7 +20,8 @@ import numpy as np
 
 from evaluation.accuracy import JFMetric
 from evaluation.datasets.davis import DavisSequence
-from evaluation.results import AccuracyResult, DatasetAccuracy, ObjectStability
+from evaluation.results.accuracy import AccuracyResult, DatasetAccuracy
+from evaluation.results.temporal import ObjectStability
 from evaluation.sequence import VOID
 from evaluation.temporal import TemporalMetric
 from playerseg.finetune.data import usable_frames
