@@ -32,7 +32,7 @@ class ModelOutcome:
     name: str  # the registry name or checkpoint path asked for
     error: str | None = None  # one sentence when this model failed (the other still completes)
     run_dir: Path | None = None  # run folder as `playerseg segment` writes it
-    facts: dict[str, Any] = field(default_factory=dict)  # run.json content
+    facts: dict[str, Any] = field(default_factory=dict)  # run.json content, once its run folder is written
     profile: ProfileResult | None = None
     temporal: TemporalResult | None = None
     accuracy: AccuracyResult | None = None  # when ground truth was given
@@ -46,6 +46,8 @@ class ModelOutcome:
     def random_weights(self) -> bool:
         if "random_weights" in self.facts:
             return bool(self.facts["random_weights"])
+        if self.result is not None:  # tracked, its run folder not written yet
+            return bool(self.result.model["random_weights"])
         try:  # a failed model: the registry still tells whether it is a random-weight one
             autolabeler = parse_autolabel_name(self.name)
             if autolabeler is not None:

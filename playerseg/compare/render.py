@@ -1,5 +1,6 @@
-"""A comparison's videos, in one pass over the frames: each model's overlay, side by side (a failed model's side an
-error panel) and the disagreement view."""
+"""A comparison's outputs, in one pass over the frames: each completed model's run folder (through RunFolderWriter,
+as `playerseg segment` writes it), the side-by-side video (a failed model's side an error panel) and the disagreement
+view."""
 
 from __future__ import annotations
 
@@ -12,52 +13,57 @@ import numpy as np
 
 from playerseg.compare.outcome import ModelOutcome
 from playerseg.compare.progress import ProgressFn
-from playerseg.io.overlay import disagreement_frame, draw_overlay, side_by_side, with_caption
+from playerseg.io.overlay import disagreement_frame, side_by_side
+from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoWriter
+from playerseg.runs.runfolder import RunFolderWriter, RunOutputs
 
 SIDE_BY_SIDE_NAME = "side_by_side.mp4"
 DISAGREEMENT_NAME = "disagreement.mp4"
 
 
 def render(
-    store: FrameStore, outcomes: list[ModelOutcome], out: Path, notify: ProgressFn
-) -> tuple[Path, Path | None]:
-    """Per frame: each completed model's overlay drawn once, written to its overlay.mp4 and into the side-by-side
-    view (a failed model's side shows its error); the disagreement view when both completed."""
+    store: FrameStore, outcomes: list[ModelOutcome], out: Path, prompts: PromptSet, command: str, notify: ProgressFn
+) -> tuple[Path, Path | None, dict[str, RunOutputs]]:
+    """Per frame: each completed model's frame added to its run folder (mask, overlay drawn once, flicker step) and
+    its overlay put into the side-by-side view (a failed model's side shows its error); the disagreement view when
+    both completed. Returns the two videos and each completed model's run folder outputs."""
     done = [o for o in outcomes if o.ok]
     both = len(done) == 2
     side_path, disagreement_path = out / SIDE_BY_SIDE_NAME, out / DISAGREEMENT_NAME
+    drawn: dict[str, np.ndarray] = {}  # each model's overlay frame, as its run folder writer drew it
     with ExitStack() as stack:
-        overlays = {o.label: stack.enter_context(VideoWriter(o.overlay, fps=store.fps)) for o in done}
+        writers = {o.label: stack.enter_context(_run_folder_writer(o, store, drawn)) for o in done}
         side_writer = stack.enter_context(VideoWriter(side_path, fps=store.fps))
         disagreement_writer = stack.enter_context(VideoWriter(disagreement_path, fps=store.fps)) if both else None
         titles = [o.display_name if o.ok else f"{o.display_name}: failed" for o in outcomes]
         for index in range(len(store)):
             rgb = store[index]
             labels = {o.label: o.result.masks.label_map(index) for o in done if o.result is not None}
-            panels = []
-            for outcome in outcomes:
-                if outcome.label in labels:
-                    panel = _overlay_frame(outcome, rgb, labels[outcome.label], index)
-                    overlays[outcome.label].write(panel)
-                else:
-                    panel = error_panel(rgb, outcome.error or "")
-                panels.append(panel)
+            for label, writer in writers.items():
+                writer.add(index, labels[label])
+            panels = [drawn.pop(o.label) if o.label in labels else error_panel(rgb, o.error or "") for o in outcomes]
             side_writer.write(side_by_side(panels[0], panels[1], titles[0], titles[1]))
             if disagreement_writer is not None:
                 disagreement_writer.write(disagreement_frame(rgb, labels["A"], labels["B"]))
             for outcome in done:
                 notify(outcome.label, "render", index + 1, len(store))
-    return side_path, disagreement_path if both else None
+        outputs = {o.label: writers[o.label].finish(o.result, command, source_prompts=prompts) for o in done}
+    return side_path, disagreement_path if both else None, outputs
 
 
-def _overlay_frame(outcome: ModelOutcome, rgb: np.ndarray, labels: np.ndarray, index: int) -> np.ndarray:
-    """The frame as the model's overlay.mp4 shows it (the same drawing as `playerseg segment`'s overlay)."""
-    assert outcome.result is not None
-    frame = draw_overlay(rgb, labels, outcome.result.prompts.for_frame(index))
-    if outcome.random_weights:
-        return with_caption(frame, f"{outcome.result.model['model']}: RANDOM WEIGHTS, masks mean nothing")
-    return frame
+def _run_folder_writer(outcome: ModelOutcome, store: FrameStore, drawn: dict[str, np.ndarray]) -> RunFolderWriter:
+    """The model's run folder, written in line (the comparison's pass over the frames is the caller's thread); each
+    overlay frame it draws lands in `drawn` under the model's label."""
+    assert outcome.result is not None and outcome.run_dir is not None
+    result, label = outcome.result, outcome.label
+    return RunFolderWriter(
+        outcome.run_dir,
+        store,
+        result.model,
+        result.prompts,
+        on_overlay=lambda _index, frame: drawn.__setitem__(label, frame),
+    )
 
 
 def error_panel(rgb: np.ndarray, sentence: str) -> np.ndarray:

@@ -13,13 +13,11 @@ tracking failure) becomes an outcome with a one-sentence error while the other m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from evaluation.sequence import MaskSequence
-from playerseg.autolabel.detections import write_detections_json
 from playerseg.autolabel.detector import GroundingDinoDetector
 from playerseg.autolabel.labeler import (
     DEFAULT_EVERY,
@@ -45,7 +43,6 @@ from playerseg.runs.pipeline import (
     open_selection,
     selection_facts,
 )
-from playerseg.runs.runfolder import run_facts, write_frames_csv, write_masks
 from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, RANDOM_WEIGHTS_LABEL, LoadedModel
 
 LABELS = ("A", "B")
@@ -84,13 +81,16 @@ def compare_models(
         outcomes: list[ModelOutcome] = []
         warnings: dict[str, list[str]] = {}
         for label, name in zip(LABELS, names):
-            outcome, warnings[label] = _run_model(label, name, store, prompts, out / label, pool, notify, command)
+            outcome, warnings[label] = _run_model(label, name, store, prompts, out / label, pool, notify)
             outcomes.append(outcome)
         done = [o for o in outcomes if o.ok]
         notices += _model_notices(outcomes, warnings)
-        side, disagreement_path = render(store, outcomes, out, notify) if done else (None, None)
+        side, disagreement_path, outputs = (
+            render(store, outcomes, out, prompts, command, notify) if done else (None, None, {})
+        )
         for outcome in done:
-            notices += score(outcome, store, ground_truth, notify)
+            outcome.facts = outputs[outcome.label].facts
+            notices += score(outcome, outputs[outcome.label], ground_truth, notify)
     comparison_agreement = agreement_of(done) if len(done) == 2 else None
     report = write_comparison_report(out, store.info, outcomes, comparison_agreement, notices) if done else None
     return Comparison(
@@ -144,10 +144,9 @@ def _run_model(
     run_dir: Path,
     pool: ModelPool,
     notify: ProgressFn,
-    command: str,
 ) -> tuple[ModelOutcome, list[str]]:
-    """Load and track; write the run folder but its overlay (rendered with the shared videos). A model failure
-    is caught here and becomes the outcome's error."""
+    """Load and track (the run folder is written with the shared videos, in one pass over the frames). A model
+    failure is caught here and becomes the outcome's error."""
     outcome = ModelOutcome(label=label, name=name)
     out_of_memory = False
     try:
@@ -168,14 +167,6 @@ def _run_model(
         if out_of_memory:  # outside the except block: the traceback no longer holds the failed run's tensors
             free_memory(pool)
         return outcome, []
-    (run_dir / "masks").mkdir(parents=True, exist_ok=True)
-    prompts.save(run_dir / "prompts.json")
-    write_masks(result, run_dir / "masks")
-    write_frames_csv(result.frame_stats, run_dir / "frames.csv")
-    if result.autolabel is not None:
-        write_detections_json(result.autolabel.records, run_dir / "detections.json")
-    outcome.facts = run_facts(result, command)
-    (run_dir / "run.json").write_text(json.dumps(outcome.facts, indent=2))
     outcome.run_dir = run_dir
     outcome.result = result
     outcome.profile = replace(result.profile(), name=outcome.display_name)

@@ -11,14 +11,14 @@ from evaluation.datasets import DatasetError
 from evaluation.report.page import write_report
 from evaluation.results.agreement import AgreementResult
 from evaluation.sequence import MaskSequence, SequenceError
-from evaluation.temporal import temporal_stability
 from playerseg.compare.failures import one_line
 from playerseg.compare.ground_truth import GroundTruthError, score_prompted
 from playerseg.compare.outcome import Comparison, ModelOutcome
 from playerseg.compare.progress import ProgressFn
 from playerseg.io.prompts import PromptError, PromptSet
-from playerseg.io.video import FrameStore, VideoInfo
+from playerseg.io.video import VideoInfo
 from playerseg.runs.pipeline import RunResult
+from playerseg.runs.runfolder import RunOutputs
 
 REPORT_FOLDER = "report"
 
@@ -74,11 +74,11 @@ def prediction_sequence(result: RunResult, name: str, source: str) -> MaskSequen
 
 
 def score(
-    outcome: ModelOutcome, store: FrameStore, ground_truth: MaskSequence | None, notify: ProgressFn
+    outcome: ModelOutcome, outputs: RunOutputs, ground_truth: MaskSequence | None, notify: ProgressFn
 ) -> list[str]:
-    """Accuracy (with ground truth) then flicker, on the processed frames; returns notices."""
+    """Accuracy (with ground truth) then flicker (measured as the run folder was written), on the processed frames;
+    returns notices."""
     notices: list[str] = []
-    pred = _prediction(outcome)
     total = 2 if ground_truth is not None else 1
     notify(outcome.label, "score", 0, total)
     if ground_truth is not None:
@@ -87,10 +87,7 @@ def score(
         except (AccuracyError, DatasetError, SequenceError, PromptError) as error:  # e.g. a mask that cannot be read
             notices.append(f"{outcome.display_name}: accuracy not scored: {one_line(error)}.")
         notify(outcome.label, "score", 1, total)
-    index_of = {source: index for index, source in enumerate(store.source_indices)}
-    outcome.temporal = temporal_stability(
-        pred, frames=lambda frame: store[index_of[frame]], name=outcome.display_name, accuracy=outcome.accuracy
-    )
+    outcome.temporal = outputs.flicker_as(outcome.display_name, outcome.accuracy)
     notify(outcome.label, "score", total, total)
     return notices
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.results import ProfileResult
+from evaluation.results.profile import ProfileResult
 from playerseg.autolabel.detections import AutoLabelReport
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.io.masks import MaskTrack, paint_label_map

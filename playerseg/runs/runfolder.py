@@ -18,24 +18,25 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from evaluation.results.accuracy import AccuracyResult
 from evaluation.results.profile import latency_summary_dict
 from evaluation.results.temporal import TemporalResult
 from evaluation.temporal import TemporalMetric
 from playerseg.autolabel.detections import write_detections_json
-from playerseg.tracking.frameskip import SkipSettings
 from playerseg.io.masks import write_palette_png
 from playerseg.io.overlay import draw_overlay, with_caption
-from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
 from playerseg.io.prompts import PromptSet
-from playerseg.tracking.registry import LoadedModel
 from playerseg.io.video import FrameStore, VideoWriter
+from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
+from playerseg.tracking.frameskip import SkipSettings
+from playerseg.tracking.registry import LoadedModel
 
 FRAME_COLUMNS = [
     "frame",
@@ -54,6 +55,7 @@ FRAME_COLUMNS = [
     "motion_px",
 ]
 RenderProgress = Callable[[int, int], None]
+OverlaySink = Callable[[int, np.ndarray], None]  # (selection index, the overlay frame as drawn into overlay.mp4)
 
 
 class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
@@ -62,7 +64,10 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
 
     Frames are read from the store on the caller's thread (the store is not thread-safe). With `background` the
     drawing, encoding and metrics run on a worker thread, fed through a short queue: worth it where the caller's
-    thread mostly waits (on the GPU); on a small CPU the worker and SAM2 would share the same cores."""
+    thread mostly waits (on the GPU); on a small CPU the worker and SAM2 would share the same cores.
+
+    `on_overlay` receives each overlay frame as drawn (on the drawing thread), so a caller that shows it elsewhere
+    too (compare's side-by-side video) draws nothing twice."""
 
     def __init__(
         self,
@@ -73,6 +78,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         flicker: bool = True,
         background: bool = False,
         progress: RenderProgress | None = None,
+        on_overlay: OverlaySink | None = None,
     ) -> None:
         self.folder = Path(out_dir)
         (self.folder / "masks").mkdir(parents=True, exist_ok=True)
@@ -82,6 +88,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         random_weights = bool(model_facts["random_weights"])
         self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if random_weights else ""
         self._progress = progress
+        self._on_overlay = on_overlay
         self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
         self._flicker = TemporalMetric() if flicker else None
         self._frames_added = 0
@@ -132,7 +139,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         facts["timings"].update({key: round(value, 3) for key, value in self.timings.items()})
         (self.folder / "run.json").write_text(json.dumps(facts, indent=2))
         self._finished = True
-        return RunOutputs(self.folder, flicker, dict(self.timings))
+        return RunOutputs(self.folder, flicker, dict(self.timings), facts, self._flicker)
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop_worker()
@@ -148,7 +155,10 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         self._mask_files.append(_write_mask_png(self.folder / "masks", source_frame, labels, clip_size))
         drawn = time.perf_counter()
         frame = draw_overlay(rgb, labels, self._prompts.for_frame(index))
-        self._video.write(with_caption(frame, self._caption) if self._caption else frame)
+        frame = with_caption(frame, self._caption) if self._caption else frame
+        self._video.write(frame)
+        if self._on_overlay is not None:
+            self._on_overlay(index, frame)
         encoded = time.perf_counter()
         if self._flicker is not None:
             self._flicker.update(source_frame, labels, rgb)
@@ -184,6 +194,13 @@ class RunOutputs:
     folder: Path
     flicker: TemporalResult | None  # the flicker metrics of the run (None when not asked for)
     timings: dict[str, float]  # seconds spent writing mask PNGs, drawing + encoding the overlay, measuring flicker
+    facts: dict[str, Any] = field(default_factory=dict)  # run.json as written
+    metric: TemporalMetric | None = field(default=None, repr=False, compare=False)  # the flicker metric's state
+
+    def flicker_as(self, name: str, accuracy: AccuracyResult | None = None) -> TemporalResult | None:
+        """The run's flicker metrics again under another name, each object's J decay from `accuracy` (no second
+        pass over the frames)."""
+        return None if self.metric is None else self.metric.compute(name=name, accuracy=accuracy)
 
 
 def write_run_folder(
@@ -219,12 +236,6 @@ def segment_to_folder(
     with RunFolderWriter(out_dir, store, model.describe(), mapped, background=on_gpu) as writer:
         result = PromptedTracking(model, skip).run(store, prompts, progress, on_frame=writer.add)
         return result, writer.finish(result, command, source_prompts=prompts)
-
-
-def write_masks(result: RunResult, folder: Path) -> None:
-    clip_size = (result.clip.width, result.clip.height)
-    for index, source_frame in enumerate(result.source_indices):
-        _write_mask_png(folder, source_frame, result.masks.label_map(index), clip_size)
 
 
 def _write_mask_png(folder: Path, source_frame: int, labels: np.ndarray, clip_size: tuple[int, int]) -> Path:

@@ -103,6 +103,9 @@ def test_both_models_write_complete_run_folders_and_shared_videos(run, prompts: 
         assert len((outcome.run_dir / "frames.csv").read_text().strip().splitlines()) == FRAMES + 1
         facts = json.loads((outcome.run_dir / "run.json").read_text())
         assert facts == outcome.facts and facts["image_size"] == image_size and facts["random_weights"] is True
+        # written by the one run folder writer, as `segment` writes it: the flicker facts and its phases' timings
+        assert facts["flicker"]["consecutive_iou"] == pytest.approx(outcome.temporal.mean_consecutive_iou)
+        assert set(facts["timings"]) >= {"tracking_s", "masks_s", "overlay_s", "flicker_s"}
         assert PromptSet.load(outcome.run_dir / "prompts.json") == prompts  # the source prompts, replayable
     codec, frames, width, height = video_facts(comparison.side_by_side)
     assert codec == "h264" and frames == FRAMES and width >= 2 * WIDTH and height > HEIGHT

@@ -130,3 +130,22 @@ def test_frames_must_come_in_order(clip: Path, tmp_path: Path) -> None:
         with RunFolderWriter(tmp_path / "run", store, {"model": "m", "random_weights": False}, PromptSet([])) as writer:
             with pytest.raises(ValueError, match="expected frame 0, got 1"):
                 writer.add(1, np.zeros((store.height, store.width), dtype=np.uint8))
+
+
+def test_each_overlay_frame_reaches_the_hook_and_flicker_can_be_named_again(model, clip: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """compare's shared renderer takes each model's overlay from its writer (drawn once) and its flicker metrics
+    under the comparison's name, without a second pass over the frames."""
+    prompts = PromptSet([Prompt.from_click(0, 1, 100, 90)])
+    drawn: list[tuple[int, tuple[int, ...]]] = []
+    with open_selection(str(clip)) as store:
+        result = PromptedTracking(model).run(store, prompts)
+        hook = lambda index, frame: drawn.append((index, frame.shape))  # noqa: E731
+        with RunFolderWriter(tmp_path / "run", store, result.model, result.prompts, on_overlay=hook) as writer:
+            for index in range(len(store)):
+                writer.add(index, result.masks.label_map(index))
+            outputs = writer.finish(result)
+    assert drawn == [(index, (store.height, store.width, 3)) for index in range(FRAMES)]
+    assert outputs.facts == json.loads((tmp_path / "run" / "run.json").read_text())
+    renamed = outputs.flicker_as("A: model")
+    assert renamed is not None and outputs.flicker is not None and renamed.name == "A: model"
+    assert renamed.summary()["consecutive_iou"] == outputs.flicker.summary()["consecutive_iou"]
