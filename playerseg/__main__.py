@@ -301,7 +301,7 @@ def _autolabel(args: argparse.Namespace, command: str) -> int:
         print(f"jersey cluster {cluster['index']}: {cluster['label']}, RGB {tuple(cluster['rgb'])}, "
               f"{cluster['members']} players")
     print(f"tracks: {facts['tracks']} (ids {report.track_ids}), suspected id switches: {report.suspected_id_switches}")
-    print(f"time: detection {timings['detection_s']:.2f} s, tracking {timings['tracking_s']:.2f} s")
+    print(f"time: detection {timings.detection_s:.2f} s, tracking {timings.tracking_s:.2f} s")
     for warning in result.warnings:
         print(f"note: {warning}")
     print(f"wrote {args.out} (masks/, overlay.mp4, frames.csv, run.json, detections.json)")
@@ -327,8 +327,8 @@ def _segment(args: argparse.Namespace, command: str) -> int:
     print(f"wrote {args.out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
     if result.frame_skipping is not None:
         skipped = result.frame_skipping
-        print(f"frame skipping: {skipped['skipped_visits']} of {skipped['visits']} frame visits carried masks "
-              f"instead of running the model (motion < {skipped['threshold_px']} px)")
+        print(f"frame skipping: {skipped.skipped_visits} of {skipped.visits} frame visits carried masks "
+              f"instead of running the model (motion < {skipped.threshold_px} px)")
     if outputs.flicker is not None:
         print(_flicker_line(outputs.flicker.summary(), model.random_weights))
     return 0

@@ -37,6 +37,7 @@ from playerseg.autolabel.player_filter import REASON_OFFICIAL, FilterResult, Fil
 from playerseg.io.masks import MaskTrack, bbox_from_mask
 from playerseg.io.prompts import Box, Prompt, PromptSet
 from playerseg.io.video import FrameStore
+from playerseg.runs.facts import AutoLabelParts, ModelFacts, Timings
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
 from playerseg.tracking.registry import LoadedModel, load_video_model
 from playerseg.tracking.tracker import Sam2VideoTracker
@@ -219,7 +220,7 @@ class AutoLabeler:
             frame_stats=stats,
             prompts=PromptSet(prompts).merged() if prompts else PromptSet([]),
             object_ids=sorted(book.tracks),
-            timings={"total_s": tracking_s, "detection_s": detect_s, "tracking_s": tracking_s - detect_s},
+            timings=Timings(tracking_s=tracking_s - detect_s, detection_s=detect_s, total_s=tracking_s),
             warnings=warnings,
             autolabel=report,
         )
@@ -233,18 +234,16 @@ class AutoLabeler:
         note = officials.note()
         return warnings if note is None else [*warnings, note]
 
-    def _describe(self) -> dict[str, Any]:
+    def _describe(self) -> ModelFacts:
         """run.json's model facts: the auto-labeler's name, and random weights when either part has them."""
         detector = self.source.describe()
-        tracker = self.model.describe()
-        return {
-            **tracker,
-            "model": autolabel_name(str(detector.get("detector")), str(tracker["model"])),
-            "tracker": tracker["model"],
-            "pipeline": "autolabel",
-            "detector": detector,
-            "random_weights": bool(tracker["random_weights"] or detector.get("random_weights")),
-        }
+        tracker = ModelFacts.of(self.model)
+        return replace(
+            tracker,
+            model=autolabel_name(str(detector.get("detector")), tracker.model),
+            random_weights=bool(tracker.random_weights or detector.get("random_weights")),
+            autolabel=AutoLabelParts(tracker=tracker.model, detector=detector),
+        )
 
     def _detection_step(
         self,

@@ -16,6 +16,7 @@ from evaluation.results.temporal import TemporalResult
 from playerseg.autolabel.detector import get_detector_spec
 from playerseg.autolabel.labeler import parse_autolabel_name
 from playerseg.io.video import VideoInfo
+from playerseg.runs.facts import RunFacts, SelectionFacts
 from playerseg.runs.pipeline import RunResult
 from playerseg.tracking.registry import ModelUnavailableError, display_name, get_spec
 
@@ -32,7 +33,7 @@ class ModelOutcome:
     name: str  # the registry name or checkpoint path asked for
     error: str | None = None  # one sentence when this model failed (the other still completes)
     run_dir: Path | None = None  # run folder as `playerseg segment` writes it
-    facts: dict[str, Any] = field(default_factory=dict)  # run.json content, once its run folder is written
+    facts: RunFacts | None = None  # run.json content, once its run folder is written
     profile: ProfileResult | None = None
     temporal: TemporalResult | None = None
     accuracy: AccuracyResult | None = None  # when ground truth was given
@@ -44,10 +45,8 @@ class ModelOutcome:
 
     @property
     def random_weights(self) -> bool:
-        if "random_weights" in self.facts:
-            return bool(self.facts["random_weights"])
-        if self.result is not None:  # tracked, its run folder not written yet
-            return bool(self.result.model["random_weights"])
+        if self.result is not None:
+            return self.result.model.random_weights
         try:  # a failed model: the registry still tells whether it is a random-weight one
             autolabeler = parse_autolabel_name(self.name)
             if autolabeler is not None:
@@ -73,7 +72,7 @@ class Comparison:
 
     out_dir: Path
     clip: VideoInfo
-    selection: dict[str, Any]  # first/last frame, stride, frames, width, height, fps
+    selection: SelectionFacts
     outcomes: list[ModelOutcome]  # [A, B]
     side_by_side: Path | None
     disagreement: Path | None  # None unless both models completed
@@ -100,7 +99,7 @@ class Comparison:
                 "frames": self.clip.frame_count,
                 "duration_s": self.clip.duration_s,
             },
-            "selection": dict(self.selection),
+            "selection": self.selection.to_json(),
             "notices": list(self.notices),
             "models": {o.label: _model_summary(o) for o in self.outcomes},
             "agreement": self.agreement.summary() if self.agreement is not None else None,
@@ -111,8 +110,8 @@ class Comparison:
 
 def _model_summary(outcome: ModelOutcome) -> dict[str, Any]:
     facts = outcome.facts
-    latency = facts.get("latency") if outcome.ok else None
-    memory = facts.get("memory") if outcome.ok else None
+    latency = facts.latency.to_json() if facts is not None and outcome.ok else None
+    memory = facts.memory if facts is not None and outcome.ok else None
     flicker = None
     if outcome.temporal is not None:
         flicker = outcome.temporal.summary()
@@ -127,14 +126,18 @@ def _model_summary(outcome: ModelOutcome) -> dict[str, Any]:
         "ok": outcome.ok,
         "error": outcome.error,
         "random_weights": outcome.random_weights,
-        "device": facts.get("device"),
-        "checkpoint": facts.get("checkpoint"),
+        "device": facts.model.device if facts is not None else None,
+        "checkpoint": facts.model.checkpoint if facts is not None else None,
         "latency": {key: latency.get(key) for key in LATENCY_KEYS} if latency else None,
-        "memory": {"kind": memory.get("kind"), "peak_mb": memory.get("peak_mb")} if memory else None,
+        "memory": memory.to_json() if memory else None,
         "flicker": flicker,
         "accuracy": accuracy,
-        "autolabel": facts.get("autolabel") if outcome.ok else None,  # the auto-labeler's detections and id events
+        "autolabel": _autolabel_report(facts) if outcome.ok else None,  # the auto-labeler's detections, id events
     }
+
+
+def _autolabel_report(facts: RunFacts | None) -> dict[str, Any] | None:
+    return facts.autolabel.report if facts is not None and facts.autolabel is not None else None
 
 
 def _rounded(value: Any) -> Any:

@@ -10,19 +10,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
 from evaluation.results.profile import ProfileResult
 from playerseg.autolabel.detections import AutoLabelReport
-from playerseg.tracking.frameskip import SkipSettings
 from playerseg.io.masks import MaskTrack, paint_label_map
 from playerseg.io.prompts import Box, Point, Prompt, PromptError, PromptSet
+from playerseg.io.video import FrameStore, VideoInfo
+from playerseg.runs.facts import ModelFacts, SelectionFacts, SkippingFacts, Timings
+from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel
 from playerseg.tracking.step import FrameResult
 from playerseg.tracking.tracker import Sam2VideoTracker
-from playerseg.io.video import FrameStore, VideoInfo
 
 
 @dataclass
@@ -62,25 +62,25 @@ class FrameStats:
 class RunResult:
     """What one model produced on one clip: compact masks in the processed frames' size, and what it cost."""
 
-    model: dict[str, Any]  # LoadedModel.describe()
+    model: ModelFacts
     clip: VideoInfo
-    selection: dict[str, Any]  # start, stop, stride, max_side, frames, width, height, fps
+    selection: SelectionFacts
     source_indices: list[int]
     masks: MaskTrack  # keyed by selection index, in the processed (possibly downscaled) size
     frame_stats: list[FrameStats]
     prompts: PromptSet  # in selection indices and processed-frame pixels
     object_ids: list[int]
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: Timings
     warnings: list[str] = field(default_factory=list)
     autolabel: AutoLabelReport | None = None  # detections, tracks and id events of an auto-labelling run
-    frame_skipping: dict[str, Any] | None = None  # settings and how many frames were skipped, when skipping was on
+    frame_skipping: SkippingFacts | None = None  # settings and how many frames were skipped, when skipping was on
 
     def profile(self) -> ProfileResult:
         """Per-frame latency and memory as `evaluation` summarises them (passes through a frame summed)."""
         stats = self.frame_stats
-        device = str(self.model.get("device", "cpu"))
+        device = self.model.device
         return ProfileResult(
-            name=str(self.model.get("model", "")),
+            name=self.model.model,
             device=device,
             memory_kind="cuda_allocated" if device.startswith("cuda") else "process_rss",
             frames=np.array([s.source_frame for s in stats], dtype=np.int64),
@@ -205,7 +205,7 @@ class PromptedTracking:
         for frame_stats in stats:
             frame_stats.visible_objects = sum(masks.area(frame_stats.index, obj) > 0 for obj in object_ids)
         return RunResult(
-            model=self.model.describe(),
+            model=ModelFacts.of(self.model),
             clip=store.info,
             selection=selection_facts(store),
             source_indices=list(store.source_indices),
@@ -213,7 +213,7 @@ class PromptedTracking:
             frame_stats=stats,
             prompts=mapped,
             object_ids=object_ids,
-            timings={"tracking_s": time.perf_counter() - started},
+            timings=Timings(tracking_s=time.perf_counter() - started),
             warnings=[*self.model.warnings, *warnings],
             frame_skipping=None if self.skip is None else skipping_facts(self.skip, stats),
         )
@@ -225,18 +225,18 @@ class PromptedTracking:
         return map_prompts_to_selection(prompts, store)
 
 
-def skipping_facts(skip: SkipSettings, stats: list[FrameStats]) -> dict[str, Any]:
+def skipping_facts(skip: SkipSettings, stats: list[FrameStats]) -> SkippingFacts:
     """What run.json says of frame skipping: the settings and how many frame visits carried masks."""
     visits = sum(s.passes for s in stats)
     skipped = sum(s.skipped_passes for s in stats)
-    return {
-        "threshold_px": skip.threshold_px,
-        "max_consecutive": skip.max_consecutive,
-        "work_height": skip.work_height,
-        "skipped_visits": skipped,
-        "visits": visits,
-        "skipped_share": round(skipped / visits, 4) if visits else 0.0,
-    }
+    return SkippingFacts(
+        threshold_px=skip.threshold_px,
+        max_consecutive=skip.max_consecutive,
+        work_height=skip.work_height,
+        skipped_visits=skipped,
+        visits=visits,
+        skipped_share=round(skipped / visits, 4) if visits else 0.0,
+    )
 
 
 def _count_steps(prompts: PromptSet, num_frames: int) -> int:
@@ -256,17 +256,17 @@ def _record(result: FrameResult, masks: MaskTrack, stats: list[FrameStats]) -> N
     stats[result.frame].prompt_frame = stats[result.frame].prompt_ms > 0
 
 
-def selection_facts(store: FrameStore) -> dict[str, Any]:
+def selection_facts(store: FrameStore) -> SelectionFacts:
     """Which frames were processed, at what size and rate (RunResult.selection, run.json)."""
-    return {
-        "frames": len(store),
-        "first_frame": store.source_indices[0],
-        "last_frame": store.source_indices[-1],
-        "stride": _stride(store),
-        "width": store.width,
-        "height": store.height,
-        "fps": store.fps,
-    }
+    return SelectionFacts(
+        frames=len(store),
+        first_frame=store.source_indices[0],
+        last_frame=store.source_indices[-1],
+        stride=_stride(store),
+        width=store.width,
+        height=store.height,
+        fps=store.fps,
+    )
 
 
 def _stride(store: FrameStore) -> int:

@@ -18,15 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from evaluation.results.accuracy import AccuracyResult
-from evaluation.results.profile import latency_summary_dict
 from evaluation.results.temporal import TemporalResult
 from evaluation.temporal import TemporalMetric
 from playerseg.autolabel.detections import write_detections_json
@@ -34,6 +32,7 @@ from playerseg.io.masks import write_palette_png
 from playerseg.io.overlay import draw_overlay, with_caption
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoWriter
+from playerseg.runs.facts import TIMING_DIGITS, AutoLabelFacts, LatencyFacts, MemoryFacts, ModelFacts, RunFacts
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel
@@ -73,7 +72,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         self,
         out_dir: str | Path,
         store: FrameStore,
-        model_facts: dict[str, Any],
+        model_facts: ModelFacts,
         prompts: PromptSet,
         flicker: bool = True,
         background: bool = False,
@@ -84,9 +83,8 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         (self.folder / "masks").mkdir(parents=True, exist_ok=True)
         self._store = store
         self._prompts = prompts  # in processed frames and pixels
-        self._model_name = str(model_facts.get("model", ""))
-        random_weights = bool(model_facts["random_weights"])
-        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if random_weights else ""
+        self._model_name = model_facts.model
+        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if model_facts.random_weights else ""
         self._progress = progress
         self._on_overlay = on_overlay
         self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
@@ -135,9 +133,10 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
             started = time.perf_counter()
             flicker = self._flicker.compute(name=self._model_name)
             self.timings["flicker_s"] += time.perf_counter() - started
-            facts["flicker"] = {key: value for key, value in flicker.summary().items() if key != "name"}
-        facts["timings"].update({key: round(value, 3) for key, value in self.timings.items()})
-        (self.folder / "run.json").write_text(json.dumps(facts, indent=2))
+            facts = replace(facts, flicker={key: value for key, value in flicker.summary().items() if key != "name"})
+        written = {key: round(value, TIMING_DIGITS) for key, value in self.timings.items()}
+        facts = replace(facts, timings=facts.timings.with_writing(**written))
+        (self.folder / "run.json").write_text(json.dumps(facts.to_json(), indent=2))
         self._finished = True
         return RunOutputs(self.folder, flicker, dict(self.timings), facts, self._flicker)
 
@@ -194,7 +193,7 @@ class RunOutputs:
     folder: Path
     flicker: TemporalResult | None  # the flicker metrics of the run (None when not asked for)
     timings: dict[str, float]  # seconds spent writing mask PNGs, drawing + encoding the overlay, measuring flicker
-    facts: dict[str, Any] = field(default_factory=dict)  # run.json as written
+    facts: RunFacts | None = None  # run.json as written
     metric: TemporalMetric | None = field(default=None, repr=False, compare=False)  # the flicker metric's state
 
     def flicker_as(self, name: str, accuracy: AccuracyResult | None = None) -> TemporalResult | None:
@@ -233,7 +232,7 @@ def segment_to_folder(
     motion-gated frame skipping."""
     mapped, _ = PromptedTracking.prepare_prompts(store, prompts)
     on_gpu = model.device.startswith("cuda") if background is None else background
-    with RunFolderWriter(out_dir, store, model.describe(), mapped, background=on_gpu) as writer:
+    with RunFolderWriter(out_dir, store, ModelFacts.of(model), mapped, background=on_gpu) as writer:
         result = PromptedTracking(model, skip).run(store, prompts, progress, on_frame=writer.add)
         return result, writer.finish(result, command, source_prompts=prompts)
 
@@ -272,38 +271,30 @@ def write_frames_csv(stats: list[FrameStats], path: Path) -> None:
             )
 
 
-def latency_summary(result: RunResult) -> dict[str, Any]:
+def latency_facts(result: RunResult) -> LatencyFacts:
     """evaluation's summary: p50/p95/p99/max over tracked frames, prompt frames apart, fps, peak memory."""
-    summary = latency_summary_dict(result.profile().summary())
-    summary["total_s"] = round(sum(s.latency_ms for s in result.frame_stats) / 1000.0, 3)
-    return summary
+    return LatencyFacts(result.profile().summary(), round(sum(s.latency_ms for s in result.frame_stats) / 1000.0, 3))
 
 
-def run_facts(result: RunResult, command: str = "") -> dict[str, Any]:
+def run_facts(result: RunResult, command: str = "") -> RunFacts:
     """run.json: model and checkpoint, device, sizes, timings and warnings."""
     peak = max((s.peak_memory_mb for s in result.frame_stats), default=0.0)
-    on_cuda = str(result.model.get("device", "")).startswith("cuda")
-    autolabel = {} if result.autolabel is None else {
-        "track_ids": result.autolabel.track_ids,
-        "autolabel": result.autolabel.facts(),
-    }
-    return {
-        **result.model,
-        "clip": asdict(result.clip),
-        "selection": result.selection,
-        "objects": result.object_ids,
-        "prompts": result.prompts.to_dict(),
-        "prompt_space": "processed frames (selection index, processed pixels)",
-        "latency": latency_summary(result),
-        "memory": {
-            "kind": "cuda_allocated" if on_cuda else "process_rss",
-            "peak_mb": round(peak, 2),
-        },
-        "timings": {key: round(value, 3) for key, value in result.timings.items()},
-        "warnings": result.warnings,
-        **autolabel,
-        **({} if result.frame_skipping is None else {"frame_skipping": result.frame_skipping}),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "host": platform.node(),
-        "command": command,
-    }
+    on_cuda = result.model.device.startswith("cuda")
+    report = result.autolabel
+    autolabel = None if report is None else AutoLabelFacts(report.track_ids, report.facts())
+    return RunFacts(
+        model=result.model,
+        clip=result.clip,
+        selection=result.selection,
+        objects=result.object_ids,
+        prompts=result.prompts,
+        latency=latency_facts(result),
+        memory=MemoryFacts("cuda_allocated" if on_cuda else "process_rss", round(peak, 2)),
+        timings=result.timings.rounded(),
+        warnings=result.warnings,
+        autolabel=autolabel,
+        frame_skipping=result.frame_skipping,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        host=platform.node(),
+        command=command,
+    )

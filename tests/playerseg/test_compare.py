@@ -102,7 +102,8 @@ def test_both_models_write_complete_run_folders_and_shared_videos(run, prompts: 
         assert video_facts(outcome.overlay) == ("h264", FRAMES, WIDTH, HEIGHT)
         assert len((outcome.run_dir / "frames.csv").read_text().strip().splitlines()) == FRAMES + 1
         facts = json.loads((outcome.run_dir / "run.json").read_text())
-        assert facts == outcome.facts and facts["image_size"] == image_size and facts["random_weights"] is True
+        assert outcome.facts is not None and facts == outcome.facts.to_json()
+        assert facts["image_size"] == image_size and facts["random_weights"] is True
         # written by the one run folder writer, as `segment` writes it: the flicker facts and its phases' timings
         assert facts["flicker"]["consecutive_iou"] == pytest.approx(outcome.temporal.mean_consecutive_iou)
         assert set(facts["timings"]) >= {"tracking_s", "masks_s", "overlay_s", "flicker_s"}
@@ -218,7 +219,7 @@ def test_same_model_twice_agrees_with_itself_on_a_strided_selection(
     )
     a, b = comparison.outcomes
     assert a.ok and b.ok and a.display_name != b.display_name
-    assert comparison.selection["frames"] == 4 and comparison.selection["stride"] == 2
+    assert comparison.selection.frames == 4 and comparison.selection.stride == 2
     assert sorted(p.name for p in (a.run_dir / "masks").glob("*.png")) == [f"{f:05d}.png" for f in (0, 2, 4, 6)]
     assert comparison.agreement is not None
     assert comparison.agreement.mean_iou == pytest.approx(1.0)  # CPU inference is deterministic

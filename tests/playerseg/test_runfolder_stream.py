@@ -13,12 +13,17 @@ import pytest
 
 from playerseg.io.masks import read_palette_png
 from playerseg.io.prompts import Prompt, PromptSet
+from playerseg.runs.facts import ModelFacts
 from playerseg.runs.pipeline import PromptedTracking, open_selection
 from playerseg.runs.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
 from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import load_video_model
 
 FRAMES = 8
+
+
+def model_facts(name: str, random_weights: bool) -> ModelFacts:
+    return ModelFacts(name, None, 128, "random", None, None, random_weights, "test", "cpu", False)
 
 
 @pytest.fixture(scope="module")
@@ -101,33 +106,32 @@ def test_the_streamed_folder_equals_the_folder_written_afterwards(
 
 @pytest.mark.parametrize("background", [False, True])
 def test_a_failure_while_writing_reaches_the_caller(clip: Path, tmp_path: Path, background: bool) -> None:
-    facts = {"model": "test", "random_weights": True}
-    with open_selection(str(clip)) as store:
-        with pytest.raises(ValueError, match="labels have shape"):
-            with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([]), background=background) as writer:
-                writer.add(0, np.zeros((store.height, store.width), dtype=np.uint8))
-                writer.add(1, np.zeros((4, 4), dtype=np.uint8))  # the wrong size: drawing the overlay fails
-                for index in range(2, len(store)):
-                    writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
-                writer.finish(None)  # type: ignore[arg-type]  # never reached: the failure is raised first
+    facts = model_facts("test", random_weights=True)
+    with open_selection(str(clip)) as store, pytest.raises(ValueError, match="labels have shape"):
+        with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([]), background=background) as writer:
+            writer.add(0, np.zeros((store.height, store.width), dtype=np.uint8))
+            writer.add(1, np.zeros((4, 4), dtype=np.uint8))  # the wrong size: drawing the overlay fails
+            for index in range(2, len(store)):
+                writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
+            writer.finish(None)  # type: ignore[arg-type]  # never reached: the failure is raised first
     assert not (tmp_path / "run" / "overlay.mp4").exists() and not list((tmp_path / "run" / "masks").glob("*.png"))
 
 
 def test_a_run_that_fails_part_way_leaves_no_half_folder(clip: Path, tmp_path: Path) -> None:
-    facts = {"model": "test", "random_weights": False}
-    with open_selection(str(clip)) as store:
-        with pytest.raises(RuntimeError, match="tracking failed"):
-            with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([])) as writer:
-                for index in range(3):
-                    writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
-                raise RuntimeError("tracking failed")
+    facts = model_facts("test", random_weights=False)
+    with open_selection(str(clip)) as store, pytest.raises(RuntimeError, match="tracking failed"):
+        with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([])) as writer:
+            for index in range(3):
+                writer.add(index, np.zeros((store.height, store.width), dtype=np.uint8))
+            raise RuntimeError("tracking failed")
     assert not (tmp_path / "run" / "overlay.mp4").exists() and not list((tmp_path / "run" / "masks").glob("*.png"))
     assert not (tmp_path / "run" / "run.json").exists()
 
 
 def test_frames_must_come_in_order(clip: Path, tmp_path: Path) -> None:
+    facts = model_facts("m", random_weights=False)
     with open_selection(str(clip)) as store:
-        with RunFolderWriter(tmp_path / "run", store, {"model": "m", "random_weights": False}, PromptSet([])) as writer:
+        with RunFolderWriter(tmp_path / "run", store, facts, PromptSet([])) as writer:
             with pytest.raises(ValueError, match="expected frame 0, got 1"):
                 writer.add(1, np.zeros((store.height, store.width), dtype=np.uint8))
 
@@ -145,7 +149,8 @@ def test_each_overlay_frame_reaches_the_hook_and_flicker_can_be_named_again(mode
                 writer.add(index, result.masks.label_map(index))
             outputs = writer.finish(result)
     assert drawn == [(index, (store.height, store.width, 3)) for index in range(FRAMES)]
-    assert outputs.facts == json.loads((tmp_path / "run" / "run.json").read_text())
+    written = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert outputs.facts is not None and outputs.facts.to_json() == written
     renamed = outputs.flicker_as("A: model")
     assert renamed is not None and outputs.flicker is not None and renamed.name == "A: model"
     assert renamed.summary()["consecutive_iou"] == outputs.flicker.summary()["consecutive_iou"]
