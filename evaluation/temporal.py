@@ -299,9 +299,10 @@ class TemporalMetric:
                 f"frame {frame}: label map is {labels.shape[1]}x{labels.shape[0]}, "
                 f"earlier frames are {self._shape[1]}x{self._shape[0]}."
             )
-        if labels.dtype != np.uint8:
-            if labels.dtype.kind not in "biu" or (labels.size and (labels.min() < 0 or labels.max() > 255)):
-                raise TemporalError(f"frame {frame}: labels must be integers 0..255, got {labels.dtype}.")
+        if labels.dtype != np.uint8 and (
+            labels.dtype.kind not in "biu" or (labels.size and (labels.min() < 0 or labels.max() > 255))
+        ):
+            raise TemporalError(f"frame {frame}: labels must be integers 0..255, got {labels.dtype}.")
         self._shape = labels.shape
         # a copy: callers may reuse one buffer for every frame, and this one is kept as the previous frame
         return np.array(labels, dtype=np.uint8, order="C", copy=True)

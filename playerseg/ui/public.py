@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -87,10 +88,8 @@ def holding(*paths: str | Path | None) -> Iterator[None]:
     with _held_lock:
         _held.update(held)
     for path in held:
-        try:
+        with contextlib.suppress(OSError):
             os.utime(path)
-        except OSError:
-            pass
     try:
         yield
     finally:

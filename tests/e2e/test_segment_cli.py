@@ -159,7 +159,8 @@ def test_stride_and_start_name_masks_by_clip_frame(synthetic_clip: Path, tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "run" / "masks").glob("*.png")) == [
         "00002.png", "00005.png", "00008.png", "00011.png"]
-    rows = list(csv.DictReader(open(tmp_path / "run" / "frames.csv")))
+    with open(tmp_path / "run" / "frames.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
     assert [int(r["frame"]) for r in rows] == [2, 5, 8, 11]
 
 
