@@ -44,7 +44,10 @@ def report(name: str, result: object, every: int) -> None:
     print(f"{name}: {len(stats)} frames, detection every {every}, {tracks} tracks")
     print(f"  detection frames: detect p50 {np.median(detect[on]):7.1f} ms, track p50 {np.median(track[on]):7.1f} ms")
     if (~on).any():
-        print(f"  other frames:     detect p50 {np.median(detect[~on]):7.1f} ms, track p50 {np.median(track[~on]):7.1f} ms")
+        print(
+            f"  other frames:     detect p50 {np.median(detect[~on]):7.1f} ms, "
+            f"track p50 {np.median(track[~on]):7.1f} ms"
+        )
     print(f"  per frame over the clip: detect {detect.mean():.1f} ms + track {track.mean():.1f} ms = "
           f"{total.mean():.1f} ms; detection share {detect.sum() / total.sum():.0%}")
 

@@ -25,6 +25,7 @@ from playerseg.errors import PlayerSegError
 from playerseg.io.prompts import Prompt, PromptSet
 
 MIB = 1024 * 1024
+RANDOM_WEIGHTS_NOTE = " (RANDOM WEIGHTS: costs are real, masks mean nothing)"
 
 
 class BenchError(PlayerSegError, ValueError):
@@ -90,9 +91,10 @@ def _whole_job(model: Any, store: Any, prompts: PromptSet, out: Path) -> dict[st
     """The `segment` job (tracking, the run folder and the flicker metrics written as frames become final):
     seconds in all and per part."""
     from playerseg.runs.runfolder import segment_to_folder
+    from playerseg.runs.selection_prompts import SelectionPrompts
 
     started = time.perf_counter()
-    _, outputs = segment_to_folder(model, store, prompts, out, command="bench")
+    _, outputs = segment_to_folder(model, store, SelectionPrompts.check(prompts, store), out, command="bench")
     total = time.perf_counter() - started
     return {"total_s": total, **outputs.timings}
 
@@ -154,7 +156,7 @@ def format_bench(summary: dict[str, Any]) -> str:
     clip = summary["clip"]
     vram = summary["peak_vram_mb"]
     lines = [
-        f"{summary['model']}{' (RANDOM WEIGHTS: costs are real, masks mean nothing)' if summary['random_weights'] else ''}"
+        f"{summary['model']}{RANDOM_WEIGHTS_NOTE if summary['random_weights'] else ''}"
         f" on {summary['device']}: {clip['frames']} frames {clip['width']}x{clip['height']}, "
         f"{summary['objects']} objects ({summary['prompts']})",
         f"per frame: p50 {summary['per_frame_ms']['p50']:.1f} ms, p95 {summary['per_frame_ms']['p95']:.1f} ms; "

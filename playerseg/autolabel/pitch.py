@@ -2,8 +2,8 @@
 
 Auto pitch: the dominant colour of the lower half of the frame (the biggest mode of an a*b* histogram in Lab), the
 pixels close to it, cleaned with morphology, the largest connected regions, holes filled. It runs on a copy about
-WORK_HEIGHT pixels tall (~4 ms per 854x480 frame). The player filter (playerseg.autolabel.player_filter) reads the ground
-under each person's feet from it, and the jersey clustering (playerseg.autolabel.jerseys) leaves pitch-coloured pixels out
+WORK_HEIGHT pixels tall (~4 ms per 854x480 frame). The player filter (autolabel.player_filter) reads the ground
+under each person's feet from it, and the jersey clustering (autolabel.jerseys) leaves pitch-coloured pixels out
 of a shirt's colour.
 """
 

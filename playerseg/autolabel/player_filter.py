@@ -9,14 +9,14 @@ and applies these rules in order; the first rule a box fails is its reason:
 4. "outside pitch"       the ground under the feet (a band at the bottom of the box) is mostly not pitch
    "at pitch edge"       (auto pitch only) the feet are on the pitch but within edge_margin of its edge: the staff
                          by the touchline, the officials at the side of a mat
-5. "official's colour"   the shirt colour is in a small cluster apart from both team colours (playerseg.autolabel.jerseys).
+5. "official's colour"   the shirt colour is in a small cluster apart from both team colours (autolabel.jerseys).
                          teams="auto" (the default) removes it only when the colours separate clearly
                          (separation >= min_separation, and at least 5 shirts seen); teams="on" whenever there is
                          such a cluster; teams="off" judges nobody on colour. FilterResult.officials says what was
                          decided and why.
 6. "over max count"      more survivors than max_count: the lowest scores go
 
-Auto pitch (playerseg.autolabel.pitch): the dominant colour of the lower half of the frame, the pixels close to it, cleaned,
+Auto pitch (autolabel.pitch): the dominant colour of the lower half of the frame, the pixels close to it, cleaned,
 holes filled. People hide the ground they stand on, so for the pitch rule the boxes of the people being judged
 count as pitch above their feet (a far player's body over the advertising boards, a group of players and their
 shadows would otherwise cut notches into it). ~4 ms per 854x480 frame, ~9 ms with the jersey colours.
@@ -125,7 +125,7 @@ class FilterSettings:
     max_aspect: float = 6.0
     max_count: int | None = None  # the filter cannot know the sport's squad size: no cap unless asked
     exclusions: tuple[tuple[float, float], ...] = ()  # user clicks in frame pixels: a box containing one is rejected
-    # Jersey colours: two teams and the officials (playerseg.autolabel.jerseys). "auto" rejects the officials' cluster only
+    # Jersey colours: two teams and the officials (autolabel.jerseys). "auto" rejects the officials' cluster only
     # when its colour stands clearly apart from both teams' (separation >= min_separation); "on" whenever there is
     # one; "off" never clusters. On 360 generated frames (10 clips of 4-16 players, playerseg.synthetic) the
     # referee's separation was 5.4 or more (colours pooled over the clip's frames), and "auto" removed the referee

@@ -17,11 +17,17 @@ from tests.conftest import REPO_ROOT
 
 SHOTS = REPO_ROOT / "test-output" / "browser"
 RUN_TIMEOUT_MS = 240_000
-PLOTS_JS = "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')].filter(d => d.querySelector('svg.main-svg')).length"
+PLOTS_JS = (
+    "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')]"
+    ".filter(d => d.querySelector('svg.main-svg')).length"
+)
 # the table is a virtual grid: its aria-rowcount counts the header row too
 ROWS_JS = "() => Number(document.querySelector('#prompt-table [role=grid]')?.getAttribute('aria-rowcount') || 1) - 1"
 # Gradio hides a component's status tracker once its pending outputs have arrived
-SETTLED_JS = "(sel) => [...document.querySelectorAll(sel + ' [data-testid=status-tracker]')].every(t => t.classList.contains('hide'))"
+SETTLED_JS = (
+    "(sel) => [...document.querySelectorAll(sel + ' [data-testid=status-tracker]')]"
+    ".every(t => t.classList.contains('hide'))"
+)
 TAB_PLOTS = {
     "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
     "4. Latency": ["#plot-latency-timeline", "#plot-latency-histogram"],

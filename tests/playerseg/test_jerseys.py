@@ -1,4 +1,4 @@
-"""Tests for playerseg.autolabel.jerseys' per-clip bookkeeping: the pool of recent shirt colours and the officials' summary
+"""Tests for autolabel.jerseys' per-clip bookkeeping: the pool of recent shirt colours and the officials' summary
 that run.json and the run's notes show (the clustering itself is tested through the filter, test_player_filter)."""
 
 from __future__ import annotations
