@@ -37,7 +37,8 @@ from evaluation.datasets.mask_pngs import load_mask_folder  # noqa: E402
 from evaluation.sequence import MaskSequence  # noqa: E402
 from playerseg.io.prompts import PromptSet  # noqa: E402
 from playerseg.io.video import FrameStore  # noqa: E402
-from playerseg.runs.pipeline import map_prompts_to_selection, open_selection  # noqa: E402
+from playerseg.runs.pipeline import open_selection  # noqa: E402
+from playerseg.runs.selection_prompts import map_prompts_to_selection  # noqa: E402
 from playerseg.synthetic.dataset import generate_dataset  # noqa: E402
 from playerseg.tracking.frameskip import MotionGate, SkipSettings  # noqa: E402
 

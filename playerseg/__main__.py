@@ -314,14 +314,16 @@ def _segment(args: argparse.Namespace, command: str) -> int:
     from playerseg.progress_bars import ProgressBar
     from playerseg.runs.pipeline import open_selection
     from playerseg.runs.runfolder import segment_to_folder
+    from playerseg.runs.selection_prompts import SelectionPrompts
     from playerseg.tracking.registry import load_video_model
 
     prompts = PromptSet.load(args.prompts)
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
         model = load_video_model(args.model, args.device, compile_model=args.compile)
         with staged_folder(args.out, args.overwrite) as staged, ProgressBar("track", args.quiet) as track_bar:
+            selected = SelectionPrompts.check(prompts, store)  # checked and mapped once, here
             result, outputs = segment_to_folder(
-                model, store, prompts, staged.work, command, track_bar.update, skip=_skip_settings(args)
+                model, store, selected, staged.work, command, track_bar.update, skip=_skip_settings(args)
             )
     label = " (RANDOM WEIGHTS: masks mean nothing)" if model.random_weights else ""
     print(f"wrote {args.out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")

@@ -39,10 +39,10 @@ from playerseg.io.video import FrameStore
 from playerseg.runs.pipeline import (
     PromptedTracking,
     RunResult,
-    map_prompts_to_selection,
     open_selection,
     selection_facts,
 )
+from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, RANDOM_WEIGHTS_LABEL, LoadedModel
 
 LABELS = ("A", "B")
@@ -73,7 +73,8 @@ def compare_models(
     frames = open_selection(str(clip), selection.start, selection.max_frames, selection.stride, selection.max_side)
     with frames as store:
         notify("", "decode", 1, 1)
-        notices = _check_prompts(prompts, store)
+        selected = _check_prompts(prompts, store)
+        notices = list(selected.moved)
         if ground_truth is not None:
             check_ground_truth(ground_truth, store.info, store.source_indices)
         out.mkdir(parents=True, exist_ok=True)  # only once the input is known to be good
@@ -81,12 +82,12 @@ def compare_models(
         outcomes: list[ModelOutcome] = []
         warnings: dict[str, list[str]] = {}
         for label, name in zip(LABELS, names):
-            outcome, warnings[label] = _run_model(label, name, store, prompts, out / label, pool, notify)
+            outcome, warnings[label] = _run_model(label, name, store, selected, out / label, pool, notify)
             outcomes.append(outcome)
         done = [o for o in outcomes if o.ok]
         notices += _model_notices(outcomes, warnings)
         side, disagreement_path, outputs = (
-            render(store, outcomes, out, prompts, command, notify) if done else (None, None, {})
+            render(store, outcomes, out, selected.source, command, notify) if done else (None, None, {})
         )
         for outcome in done:
             outcome.facts = outputs[outcome.label].facts
@@ -112,14 +113,12 @@ def _two_models(models: Sequence[str]) -> list[str]:
     return [str(name) for name in models]
 
 
-def _check_prompts(prompts: PromptSet, store: FrameStore) -> list[str]:
-    """Bad prompts fail the whole call before any model loads; returns the notices of prompts moved to the
-    nearest processed frame."""
+def _check_prompts(prompts: PromptSet, store: FrameStore) -> SelectionPrompts:
+    """Bad prompts fail the whole call before any model loads; checked and mapped onto the processed frames once,
+    with the notices of prompts moved to the nearest processed frame."""
     if not len(prompts):
         raise PromptError("No prompts were given: click at least one object before comparing.")
-    prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
-    _, moved = map_prompts_to_selection(prompts, store)
-    return moved
+    return SelectionPrompts.check(prompts, store)
 
 
 def _clear_outputs(out: Path) -> None:
@@ -140,7 +139,7 @@ def _run_model(
     label: str,
     name: str,
     store: FrameStore,
-    prompts: PromptSet,
+    prompts: SelectionPrompts,
     run_dir: Path,
     pool: ModelPool,
     notify: ProgressFn,
@@ -177,15 +176,14 @@ def _autolabel(
     model: LoadedModel,
     detector: GroundingDinoDetector,
     store: FrameStore,
-    prompts: PromptSet,
+    prompts: SelectionPrompts,
     progress: Callable[[int, int], None],
 ) -> RunResult:
     """The auto-labeler on the same frames; its tracks of the clicked players take the clicked ids."""
     source = DetectorSource(detector, every=DEFAULT_EVERY)
     result = AutoLabeler(model, source, AutoLabelSettings()).run(store, progress)
-    mapped, _ = map_prompts_to_selection(prompts, store)
     assert result.autolabel is not None
-    result.autolabel.object_of_track = relabel_to_clicked_objects(result, mapped)
+    result.autolabel.object_of_track = relabel_to_clicked_objects(result, prompts.mapped)
     return result
 
 

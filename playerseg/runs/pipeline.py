@@ -9,16 +9,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from evaluation.results.profile import ProfileResult
 from playerseg.autolabel.detections import AutoLabelReport
 from playerseg.io.masks import MaskTrack, paint_label_map
-from playerseg.io.prompts import Box, Point, Prompt, PromptError, PromptSet
+from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoInfo
 from playerseg.runs.facts import ModelFacts, SelectionFacts, SkippingFacts, Timings
+from playerseg.runs.selection_prompts import SelectionPrompts, processed_stride
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel
 from playerseg.tracking.step import FrameResult
@@ -100,40 +101,6 @@ def open_selection(
     return FrameStore(clip, start=start, stop=stop, stride=stride, max_side=max_side)
 
 
-def map_prompts_to_selection(prompts: PromptSet, store: FrameStore) -> tuple[PromptSet, list[str]]:
-    """Prompts in clip frames and pixels -> selection indices and processed-frame pixels (with warnings)."""
-    scale_x = store.width / store.info.width
-    scale_y = store.height / store.info.height
-    index_of = {source: index for index, source in enumerate(store.source_indices)}
-    first, last = store.source_indices[0], store.source_indices[-1]
-    mapped: list[Prompt] = []
-    warnings: list[str] = []
-    for prompt in prompts.merged().prompts:
-        if not first <= prompt.frame <= last:
-            raise PromptError(
-                f"Prompt for object {prompt.object_id} is on frame {prompt.frame}, outside the processed frames "
-                f"{first}..{last}: change --start/--max-frames or the prompts."
-            )
-        index = index_of.get(prompt.frame)
-        if index is None:  # between two strided frames: use the nearest processed one
-            index = int(np.argmin([abs(source - prompt.frame) for source in store.source_indices]))
-            warnings.append(
-                f"prompt for object {prompt.object_id} on frame {prompt.frame} moved to processed frame "
-                f"{store.source_indices[index]} (stride {_stride(store)})"
-            )
-        mapped.append(_scale_prompt(prompt, index, scale_x, scale_y))
-    return PromptSet(mapped).merged(), warnings
-
-
-def _scale_prompt(prompt: Prompt, index: int, scale_x: float, scale_y: float) -> Prompt:
-    points = tuple(Point(p.x * scale_x, p.y * scale_y, p.positive) for p in prompt.points)
-    box = None
-    if prompt.box is not None:
-        b = prompt.box
-        box = Box(b.x0 * scale_x, b.y0 * scale_y, b.x1 * scale_x, b.y1 * scale_y)
-    return replace(prompt, frame=index, points=points, box=box)
-
-
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
 FrameSink = Callable[[int, np.ndarray], None]  # (selection index, uint8 label map): a frame whose masks are final
 
@@ -177,13 +144,14 @@ class PromptedTracking:
     def run(
         self,
         store: FrameStore,
-        prompts: PromptSet,
+        prompts: SelectionPrompts,
         progress: ProgressCallback | None = None,
         on_frame: FrameSink | None = None,
     ) -> RunResult:
-        """Track every prompted object; `on_frame` receives each frame's final label map, in order, while
-        tracking runs (see FinalFrames)."""
-        mapped, warnings = self.prepare_prompts(store, prompts)
+        """Track every prompted object (prompts checked and mapped onto this store's frames); `on_frame` receives
+        each frame's final label map, in order, while tracking runs (see FinalFrames)."""
+        prompts.check_store(store)
+        mapped = prompts.mapped
         masks = MaskTrack(store.height, store.width)
         stats = [
             FrameStats(index=i, source_frame=source, time_s=time_s)
@@ -214,15 +182,9 @@ class PromptedTracking:
             prompts=mapped,
             object_ids=object_ids,
             timings=Timings(tracking_s=time.perf_counter() - started),
-            warnings=[*self.model.warnings, *warnings],
+            warnings=[*self.model.warnings, *prompts.moved],
             frame_skipping=None if self.skip is None else skipping_facts(self.skip, stats),
         )
-
-    @staticmethod
-    def prepare_prompts(store: FrameStore, prompts: PromptSet) -> tuple[PromptSet, list[str]]:
-        """The prompts checked against the clip and mapped to the processed frames, with warnings."""
-        prompts.validate(store.info.width, store.info.height, max(store.source_indices) + 1)
-        return map_prompts_to_selection(prompts, store)
 
 
 def skipping_facts(skip: SkipSettings, stats: list[FrameStats]) -> SkippingFacts:
@@ -262,12 +224,8 @@ def selection_facts(store: FrameStore) -> SelectionFacts:
         frames=len(store),
         first_frame=store.source_indices[0],
         last_frame=store.source_indices[-1],
-        stride=_stride(store),
+        stride=processed_stride(store),
         width=store.width,
         height=store.height,
         fps=store.fps,
     )
-
-
-def _stride(store: FrameStore) -> int:
-    return store.source_indices[1] - store.source_indices[0] if len(store) > 1 else 1

@@ -34,6 +34,7 @@ from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoWriter
 from playerseg.runs.facts import TIMING_DIGITS, AutoLabelFacts, LatencyFacts, MemoryFacts, ModelFacts, RunFacts
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
+from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel
 
@@ -220,7 +221,7 @@ def write_run_folder(
 def segment_to_folder(
     model: LoadedModel,
     store: FrameStore,
-    prompts: PromptSet,
+    prompts: SelectionPrompts,
     out_dir: str | Path,
     command: str = "",
     progress: ProgressCallback | None = None,
@@ -230,11 +231,10 @@ def segment_to_folder(
     """The `segment` job: track the prompted objects and write the run folder and flicker metrics as the frames
     become final. `background` (default: on CUDA) draws, encodes and measures on a worker thread; `skip` turns on
     motion-gated frame skipping."""
-    mapped, _ = PromptedTracking.prepare_prompts(store, prompts)
     on_gpu = model.device.startswith("cuda") if background is None else background
-    with RunFolderWriter(out_dir, store, ModelFacts.of(model), mapped, background=on_gpu) as writer:
+    with RunFolderWriter(out_dir, store, ModelFacts.of(model), prompts.mapped, background=on_gpu) as writer:
         result = PromptedTracking(model, skip).run(store, prompts, progress, on_frame=writer.add)
-        return result, writer.finish(result, command, source_prompts=prompts)
+        return result, writer.finish(result, command, source_prompts=prompts.source)
 
 
 def _write_mask_png(folder: Path, source_frame: int, labels: np.ndarray, clip_size: tuple[int, int]) -> Path:

@@ -16,6 +16,7 @@ from playerseg.io.prompts import Prompt, PromptSet
 from playerseg.runs.facts import ModelFacts
 from playerseg.runs.pipeline import PromptedTracking, open_selection
 from playerseg.runs.runfolder import RunFolderWriter, segment_to_folder, write_run_folder
+from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import load_video_model
 
@@ -50,7 +51,7 @@ def track_with_sink(model, clip: Path, prompts: PromptSet) -> tuple[list[tuple[i
         handed.append((index, steps["done"], labels.copy()))
 
     with open_selection(str(clip)) as store:
-        result = PromptedTracking(model).run(store, prompts, progress, on_frame=sink)
+        result = PromptedTracking(model).run(store, SelectionPrompts.check(prompts, store), progress, on_frame=sink)
     return handed, result, steps["total"]
 
 
@@ -86,7 +87,8 @@ def test_the_streamed_folder_equals_the_folder_written_afterwards(
 ) -> None:
     prompts = PromptSet([Prompt.from_click(0, 1, 100, 90), Prompt.from_click(0, 2, 220, 90)])
     with open_selection(str(clip)) as store:
-        result, outputs = segment_to_folder(model, store, prompts, tmp_path / "streamed", background=background)
+        selected = SelectionPrompts.check(prompts, store)
+        result, outputs = segment_to_folder(model, store, selected, tmp_path / "streamed", background=background)
     with open_selection(str(clip)) as store:
         afterwards = write_run_folder(result, store, tmp_path / "afterwards", source_prompts=prompts)
     streamed = outputs.folder
@@ -142,7 +144,7 @@ def test_each_overlay_frame_reaches_the_hook_and_flicker_can_be_named_again(mode
     prompts = PromptSet([Prompt.from_click(0, 1, 100, 90)])
     drawn: list[tuple[int, tuple[int, ...]]] = []
     with open_selection(str(clip)) as store:
-        result = PromptedTracking(model).run(store, prompts)
+        result = PromptedTracking(model).run(store, SelectionPrompts.check(prompts, store))
         hook = lambda index, frame: drawn.append((index, frame.shape))  # noqa: E731
         with RunFolderWriter(tmp_path / "run", store, result.model, result.prompts, on_overlay=hook) as writer:
             for index in range(len(store)):

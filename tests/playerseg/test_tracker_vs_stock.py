@@ -24,6 +24,7 @@ import torch
 from playerseg.io.prompts import Box, Prompt, PromptSet
 from playerseg.io.video import FrameStore
 from playerseg.runs.pipeline import PromptedTracking
+from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.synthetic.dataset import generate_dataset
 from playerseg.tracking.registry import LoadedModel, load_video_model
 
@@ -51,7 +52,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def our_masks(model: LoadedModel, frames: Path, prompts: PromptSet) -> dict[MaskKey, np.ndarray]:
-    masks = PromptedTracking(model).run(FrameStore(frames), prompts).masks
+    store = FrameStore(frames)
+    masks = PromptedTracking(model).run(store, SelectionPrompts.check(prompts, store)).masks
     return {(frame, obj): masks.get(frame, obj) for frame in range(FRAMES) for obj in masks.object_ids_at(frame)}
 
 
