@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from playerseg.autolabel.association import MAX_TRACK_ID, AssociationSettings, TrackBook, box_iou_matrix
-from playerseg.autolabel.detections import AutoLabelReport, DetectionRecord, read_detections_file
+from playerseg.autolabel.detections import read_detections_file
 from playerseg.autolabel.detector import (
     DEFAULT_TEXT,
     Detection,
@@ -37,6 +37,7 @@ from playerseg.autolabel.player_filter import REASON_OFFICIAL, FilterResult, Fil
 from playerseg.io.masks import MaskTrack, bbox_from_mask
 from playerseg.io.prompts import Box, Prompt, PromptSet
 from playerseg.io.video import FrameStore
+from playerseg.runs.autolabel_report import AutoLabelReport, DetectionRecord
 from playerseg.runs.facts import AutoLabelParts, ModelFacts, Timings
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
 from playerseg.tracking.registry import LoadedModel, load_video_model

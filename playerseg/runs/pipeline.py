@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from evaluation.results.profile import ProfileResult
-from playerseg.autolabel.detections import AutoLabelReport
 from playerseg.io.masks import MaskTrack, paint_label_map
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoInfo
+from playerseg.runs.autolabel_report import AutoLabelReport
 from playerseg.runs.facts import ModelFacts, SelectionFacts, SkippingFacts, Timings
 from playerseg.runs.selection_prompts import SelectionPrompts, processed_stride
 from playerseg.tracking.frameskip import SkipSettings

@@ -27,11 +27,11 @@ import numpy as np
 from evaluation.results.accuracy import AccuracyResult
 from evaluation.results.temporal import TemporalResult
 from evaluation.temporal import TemporalMetric
-from playerseg.autolabel.detections import write_detections_json
 from playerseg.io.masks import write_palette_png
 from playerseg.io.overlay import draw_overlay, with_caption
 from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoWriter
+from playerseg.runs.autolabel_report import write_detections_json
 from playerseg.runs.facts import TIMING_DIGITS, AutoLabelFacts, LatencyFacts, MemoryFacts, ModelFacts, RunFacts
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
 from playerseg.runs.selection_prompts import SelectionPrompts
