@@ -1,7 +1,7 @@
 """PlayerSeg web app (Hugging Face Spaces runs this file): wiring only, the tabs live in playerseg/ui/.
 
-    python app.py                      # serves on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 127.0.0.1:7860)
-    PLAYERSEG_MODELS=test-sam2.1-tiny-128,test-sam2.1-tiny-256 python app.py   # random-weight test models, CPU
+python app.py                      # serves on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 127.0.0.1:7860)
+PLAYERSEG_MODELS=test-sam2.1-tiny-128,test-sam2.1-tiny-256 python app.py   # random-weight test models, CPU
 """
 
 from playerseg.ui.app import build_app, launch_kwargs

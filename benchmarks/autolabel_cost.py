@@ -48,8 +48,10 @@ def report(name: str, result: object, every: int) -> None:
             f"  other frames:     detect p50 {np.median(detect[~on]):7.1f} ms, "
             f"track p50 {np.median(track[~on]):7.1f} ms"
         )
-    print(f"  per frame over the clip: detect {detect.mean():.1f} ms + track {track.mean():.1f} ms = "
-          f"{total.mean():.1f} ms; detection share {detect.sum() / total.sum():.0%}")
+    print(
+        f"  per frame over the clip: detect {detect.mean():.1f} ms + track {track.mean():.1f} ms = "
+        f"{total.mean():.1f} ms; detection share {detect.sum() / total.sum():.0%}"
+    )
 
 
 def main() -> int:
@@ -68,16 +70,26 @@ def main() -> int:
         (root / "boxes.json").write_text(json.dumps(everyone_detected(meta, args.every)))
         print(f"clip: {args.frames} frames 640x360, {args.players} players + referee, staff, crowd; {args.device}")
         imported = AutoLabelJob(
-            clip=clip, out=str(root / "imported"), tracker=args.tracker, detections=str(root / "boxes.json"),
-            settings=AutoLabelSettings(player_filter=FilterSettings(teams="on")), device=args.device,
+            clip=clip,
+            out=str(root / "imported"),
+            tracker=args.tracker,
+            detections=str(root / "boxes.json"),
+            settings=AutoLabelSettings(player_filter=FilterSettings(teams="on")),
+            device=args.device,
         )
         _, result = run_autolabel(imported)
         report(f"imported boxes -> filter -> {args.tracker}", result, args.every)
         # the random-weight detector finds arbitrary boxes: cap the players so both runs track a similar number
         detected = AutoLabelJob(
-            clip=clip, out=str(root / "detected"), tracker=args.tracker, detector=args.detector,
-            box_threshold=0.05, device=args.device,
-            settings=AutoLabelSettings(every=args.every, player_filter=FilterSettings(pitch="off", max_count=args.players)),
+            clip=clip,
+            out=str(root / "detected"),
+            tracker=args.tracker,
+            detector=args.detector,
+            box_threshold=0.05,
+            device=args.device,
+            settings=AutoLabelSettings(
+                every=args.every, player_filter=FilterSettings(pitch="off", max_count=args.players)
+            ),
         )
         _, result = run_autolabel(detected)
         report(f"{args.detector} -> filter -> {args.tracker}", result, args.every)

@@ -53,8 +53,10 @@ def main() -> int:
         seconds = max(per_model, default=0.0) if stage == "render" else sum(per_model)
         print(f"  {stage:7s} {seconds:6.2f} s")
     print(f"  tracking (sum of per-frame latency, both models): {tracking_s:.2f} s")
-    print(f"  whole comparison: {total:.2f} s; outside tracking: {total - tracking_s:.2f} s "
-          f"({(total - tracking_s) / total:.0%} of the run)")
+    print(
+        f"  whole comparison: {total:.2f} s; outside tracking: {total - tracking_s:.2f} s "
+        f"({(total - tracking_s) / total:.0%} of the run)"
+    )
     return 0
 
 

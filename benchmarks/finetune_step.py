@@ -104,8 +104,10 @@ def main() -> None:
     args = _arguments()
     trainer = _trainer(args)
     device = trainer.device
-    print(f"model {args.model} ({trainer.model.spec.image_size} px) on {device}; batch {args.batch_size}, "
-          f"clip {args.clip_length}")
+    print(
+        f"model {args.model} ({trainer.model.spec.image_size} px) on {device}; batch {args.batch_size}, "
+        f"clip {args.clip_length}"
+    )
 
     results = {}
     for stage in ("frames", "clips"):
@@ -113,8 +115,10 @@ def main() -> None:
         peak, where = _peak_memory(device)
         results[stage] = float(np.median(times))
         p90 = np.percentile(times, 90)
-        print(f"{stage}: {results[stage]:.3f} s/step median over {len(times)} steps (p90 {p90:.3f}), "
-              f"{where} {peak:.0f} MB")
+        print(
+            f"{stage}: {results[stage]:.3f} s/step median over {len(times)} steps (p90 {p90:.3f}), "
+            f"{where} {peak:.0f} MB"
+        )
     print(f"ratio clips/frames per step: {results['clips'] / results['frames']:.1f}x")
     if device.startswith("cuda"):
         import torch

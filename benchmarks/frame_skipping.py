@@ -101,8 +101,14 @@ def oracle(frames: FrameStore, gt: MaskSequence, prompt_frames: set[int], settin
     return OracleRow(skipped_share=skipped / len(predicted), jf=accuracy.JF_mean)
 
 
-def track(model: object, video: Path, prompts: PromptSet, gt: MaskSequence | None,
-          settings: SkipSettings | None, max_frames: int | None = None) -> TrackerRow:
+def track(
+    model: object,
+    video: Path,
+    prompts: PromptSet,
+    gt: MaskSequence | None,
+    settings: SkipSettings | None,
+    max_frames: int | None = None,
+) -> TrackerRow:
     from playerseg.tracking.tracker import Sam2VideoTracker
 
     with open_selection(str(video), max_frames=max_frames) as store:
@@ -129,9 +135,7 @@ def track(model: object, video: Path, prompts: PromptSet, gt: MaskSequence | Non
     p50 = float(np.median([ms for frame, ms in latencies.items() if frame not in prompt_frames]))
     skipped_p50 = float(np.median(skipped_ms)) if skipped_ms else float("nan")
     jf = score_sequence(MaskSequence.from_arrays("tracker", labels), gt).JF_mean if gt is not None else float("nan")
-    return TrackerRow(
-        total_s=total_s, p50_ms=p50, skipped_p50_ms=skipped_p50, skipped_share=skipped / results, jf=jf
-    )
+    return TrackerRow(total_s=total_s, p50_ms=p50, skipped_p50_ms=skipped_p50, skipped_share=skipped / results, jf=jf)
 
 
 def best_of(rows: list[TrackerRow]) -> TrackerRow:
@@ -159,8 +163,10 @@ def main() -> int:
 
     print(__doc__.split("\n\n")[0])
     print(f"machine: {machine()}; device {args.device}; model {args.model} (random weights)")
-    print(f"clip: synthetic {FRAMES} frames 640x360, {PLAYERS} players, seed {SEED}; max_consecutive "
-          f"{args.max_consecutive}")
+    print(
+        f"clip: synthetic {FRAMES} frames 640x360, {PLAYERS} players, seed {SEED}; max_consecutive "
+        f"{args.max_consecutive}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         generate_dataset(data, sequences=1, frames=FRAMES, players=PLAYERS, seed=SEED)
@@ -184,17 +190,22 @@ def main() -> int:
         trackers = [best_of(rows) for rows in runs]
 
     p10, p50, p90 = np.percentile(motion, [10, 50, 90])
-    print(f"frame-to-frame motion (gate measure, px): p10 {p10:.1f}, p50 {p50:.1f}, p90 {p90:.1f}, "
-          f"max {motion.max():.1f}")
+    print(
+        f"frame-to-frame motion (gate measure, px): p10 {p10:.1f}, p50 {p50:.1f}, p90 {p90:.1f}, max {motion.max():.1f}"
+    )
     base = trackers[0]
     print()
-    print(f"{'threshold':>9} | {'oracle skipped':>14} {'oracle J&F':>10} | {'tracker skipped':>15} "
-          f"{'total s':>7} {'p50 ms':>6} {'skipped p50 ms':>14} {'speedup':>7} | J&F (random weights: meaningless)")
+    print(
+        f"{'threshold':>9} | {'oracle skipped':>14} {'oracle J&F':>10} | {'tracker skipped':>15} "
+        f"{'total s':>7} {'p50 ms':>6} {'skipped p50 ms':>14} {'speedup':>7} | J&F (random weights: meaningless)"
+    )
     for s, o, t in zip(settings, oracles, trackers):
         label = "none" if s is None else f"{s.threshold_px:g} px"
-        print(f"{label:>9} | {o.skipped_share:>14.0%} {o.jf:>10.3f} | {t.skipped_share:>15.0%} "
-              f"{t.total_s:>7.2f} {t.p50_ms:>6.1f} {t.skipped_p50_ms:>14.1f} {base.total_s / t.total_s:>6.2f}x | "
-              f"{t.jf:.3f}")
+        print(
+            f"{label:>9} | {o.skipped_share:>14.0%} {o.jf:>10.3f} | {t.skipped_share:>15.0%} "
+            f"{t.total_s:>7.2f} {t.p50_ms:>6.1f} {t.skipped_p50_ms:>14.1f} {base.total_s / t.total_s:>6.2f}x | "
+            f"{t.jf:.3f}"
+        )
     return 0
 
 

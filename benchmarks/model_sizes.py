@@ -89,8 +89,10 @@ def main() -> int:
                 rows.append({**summary, "size": size})
                 print(f"done: {size}, {objects} objects", flush=True)
     first = rows[0]
-    print(f"device {first['device']}, compiled {first['compiled']}, clip {first['clip']['width']}x"
-          f"{first['clip']['height']}, {first['clip']['frames']} frames; random weights: costs real, masks meaningless")
+    print(
+        f"device {first['device']}, compiled {first['compiled']}, clip {first['clip']['width']}x"
+        f"{first['clip']['height']}, {first['clip']['frames']} frames; random weights: costs real, masks meaningless"
+    )
     print(table(rows))
     Path(args.out).write_text(json.dumps(rows, indent=2))
     print(f"wrote {args.out}")

@@ -26,20 +26,53 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        subprocess.run([sys.executable, "-m", "playerseg.synthetic", str(data), "--frames", str(args.frames),
-                        "--players", str(args.players), "--seed", "7"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "playerseg.synthetic",
+                str(data),
+                "--frames",
+                str(args.frames),
+                "--players",
+                str(args.players),
+                "--seed",
+                "7",
+            ],
+            check=True,
+            capture_output=True,
+        )
         p50: dict[str, float] = {}
         for model in MODELS:
             run = Path(tmp) / model
-            subprocess.run([sys.executable, "-m", "playerseg", "segment", str(data / "videos" / "seq000.mp4"),
-                            "--model", model, "--prompts", str(data / "prompts" / "seq000.json"), "--out", str(run),
-                            "--device", args.device, "--quiet"], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "playerseg",
+                    "segment",
+                    str(data / "videos" / "seq000.mp4"),
+                    "--model",
+                    model,
+                    "--prompts",
+                    str(data / "prompts" / "seq000.json"),
+                    "--out",
+                    str(run),
+                    "--device",
+                    args.device,
+                    "--quiet",
+                ],
+                check=True,
+                capture_output=True,
+            )
             facts = json.loads((run / "run.json").read_text())
             latency, memory = facts["latency"], facts["memory"]
             p50[model] = latency["p50_ms"]
-            print(f"{model}: {args.frames} frames 640x360, {args.players} objects, {facts['device']}: "
-                  f"p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms, "
-                  f"prompt frame {latency['prompt_ms']:.0f} ms, peak {memory['kind']} {memory['peak_mb']:.0f} MB")
+            print(
+                f"{model}: {args.frames} frames 640x360, {args.players} objects, {facts['device']}: "
+                f"p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms, "
+                f"prompt frame {latency['prompt_ms']:.0f} ms, peak {memory['kind']} {memory['peak_mb']:.0f} MB"
+            )
         print(f"ratio p50 256px / 128px: {p50[MODELS[1]] / p50[MODELS[0]]:.2f}")
     return 0
 

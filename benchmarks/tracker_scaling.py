@@ -61,8 +61,12 @@ print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "per_frame_ms": float
 
 
 def measure(kind: str, model: str, device: str, data: Path, frames: int, objects: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD, kind, model, device, str(data), str(frames), str(objects)],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, model, device, str(data), str(frames), str(objects)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -73,29 +77,55 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        subprocess.run([sys.executable, "-m", "playerseg.synthetic", str(data), "--sequences", "1", "--frames",
-                        str(FRAMES_LONG), "--players", str(PLAYERS), "--seed", "7"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "playerseg.synthetic",
+                str(data),
+                "--sequences",
+                "1",
+                "--frames",
+                str(FRAMES_LONG),
+                "--players",
+                str(PLAYERS),
+                "--seed",
+                "7",
+            ],
+            check=True,
+            capture_output=True,
+        )
         run = {
             (kind, frames, objects): measure(kind, args.model, args.device, data, frames, objects)
             for kind, frames, objects in [
-                ("ours", FRAMES_SHORT, 1), ("ours", FRAMES_LONG, 1), ("stock", FRAMES_SHORT, 1),
-                ("stock", FRAMES_LONG, 1), ("ours", FRAMES_SHORT, PLAYERS), ("unbatched", FRAMES_SHORT, 1),
+                ("ours", FRAMES_SHORT, 1),
+                ("ours", FRAMES_LONG, 1),
+                ("stock", FRAMES_SHORT, 1),
+                ("stock", FRAMES_LONG, 1),
+                ("ours", FRAMES_SHORT, PLAYERS),
+                ("unbatched", FRAMES_SHORT, 1),
                 ("unbatched", FRAMES_SHORT, PLAYERS),
             ]
         }
     print(f"{args.model} on {args.device}, synthetic 640x360 clip, random weights (costs real, masks meaningless)")
     for kind in ("ours", "stock"):
         short, long = run[(kind, FRAMES_SHORT, 1)], run[(kind, FRAMES_LONG, 1)]
-        print(f"{kind:6s} peak RSS {FRAMES_LONG} frames {long['peak_rss_mb']:.0f} MB / {FRAMES_SHORT} frames "
-              f"{short['peak_rss_mb']:.0f} MB = {long['peak_rss_mb'] / short['peak_rss_mb']:.3f}")
+        print(
+            f"{kind:6s} peak RSS {FRAMES_LONG} frames {long['peak_rss_mb']:.0f} MB / {FRAMES_SHORT} frames "
+            f"{short['peak_rss_mb']:.0f} MB = {long['peak_rss_mb'] / short['peak_rss_mb']:.3f}"
+        )
     for kind in ("ours", "unbatched"):
         one, many = run[(kind, FRAMES_SHORT, 1)], run[(kind, FRAMES_SHORT, PLAYERS)]
-        print(f"{kind:9s} per-frame p50 {PLAYERS} objects {many['per_frame_ms']:.1f} ms / 1 object "
-              f"{one['per_frame_ms']:.1f} ms = {many['per_frame_ms'] / one['per_frame_ms']:.2f}")
+        print(
+            f"{kind:9s} per-frame p50 {PLAYERS} objects {many['per_frame_ms']:.1f} ms / 1 object "
+            f"{one['per_frame_ms']:.1f} ms = {many['per_frame_ms'] / one['per_frame_ms']:.2f}"
+        )
     ours, stock = run[("ours", FRAMES_LONG, 1)], run[("stock", FRAMES_LONG, 1)]
-    print(f"stock / ours at {FRAMES_LONG} frames, 1 object: peak RSS {stock['peak_rss_mb']:.0f} / "
-          f"{ours['peak_rss_mb']:.0f} MB = {stock['peak_rss_mb'] / ours['peak_rss_mb']:.2f}; seconds "
-          f"{stock['seconds']:.1f} / {ours['seconds']:.1f} = {stock['seconds'] / ours['seconds']:.2f}")
+    print(
+        f"stock / ours at {FRAMES_LONG} frames, 1 object: peak RSS {stock['peak_rss_mb']:.0f} / "
+        f"{ours['peak_rss_mb']:.0f} MB = {stock['peak_rss_mb'] / ours['peak_rss_mb']:.2f}; seconds "
+        f"{stock['seconds']:.1f} / {ours['seconds']:.1f} = {stock['seconds'] / ours['seconds']:.2f}"
+    )
     return 0
 
 

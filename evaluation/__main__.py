@@ -143,16 +143,16 @@ def load_ground_truth(path: str) -> tuple[dict[str, MaskSequence], dict[str, str
     return load_masks(source), {}
 
 
-def pair_sequences(
-    pred: dict[str, MaskSequence], gt: dict[str, MaskSequence]
-) -> dict[str, MaskSequence]:
+def pair_sequences(pred: dict[str, MaskSequence], gt: dict[str, MaskSequence]) -> dict[str, MaskSequence]:
     """Prediction sequences keyed by the ground truth's names: one against one pairs whatever the names,
     otherwise names must match."""
     if len(pred) == 1 and len(gt) == 1:
         return {next(iter(gt)): next(iter(pred.values()))}
     missing = sorted(set(gt) - set(pred))
     if missing:
-        raise ValueError(f"The prediction has no sequence named {', '.join(missing)} (it has {', '.join(sorted(pred))}).")
+        raise ValueError(
+            f"The prediction has no sequence named {', '.join(missing)} (it has {', '.join(sorted(pred))})."
+        )
     return {name: pred[name] for name in gt}
 
 
@@ -186,7 +186,9 @@ def run_score(args: argparse.Namespace, out: Path) -> str:
             "0/255 read as all void: save them with object ids 1, 2, ..."
         )
     temporal = [
-        _temporal(seq, prediction.name, args.frames or prediction.clip or gt_frames.get(name), accuracy_of(accuracy, name))
+        _temporal(
+            seq, prediction.name, args.frames or prediction.clip or gt_frames.get(name), accuracy_of(accuracy, name)
+        )
         for name, seq in paired.items()
     ]
     accuracy.to_pandas().to_csv(out / "per_frame.csv", index=False)
@@ -238,7 +240,9 @@ def run_temporal(args: argparse.Namespace, out: Path) -> str:
     from evaluation.report.page import write_report
 
     prediction = load_prediction(args.pred)
-    temporal = [_temporal(seq, prediction.name, args.frames or prediction.clip) for seq in prediction.sequences.values()]
+    temporal = [
+        _temporal(seq, prediction.name, args.frames or prediction.clip) for seq in prediction.sequences.values()
+    ]
     summary = {"name": prediction.name, "sequences": [t.summary() for t in temporal], "notes": prediction.notes}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     # the report writes temporal_per_frame.csv and temporal_per_object.csv beside report.html
@@ -261,7 +265,10 @@ def run_compare(args: argparse.Namespace, out: Path) -> str:
         frames = frames or next(iter(gt_frames.values()), None)
         for run, seq in zip(runs, sequences):
             scored = score_dataset(
-                pair_sequences({seq.name: seq}, gt), gt, name=run.name, resize=args.resize,
+                pair_sequences({seq.name: seq}, gt),
+                gt,
+                name=run.name,
+                resize=args.resize,
                 common_frames_only=args.common_frames,
             )
             accuracy.extend(scored.sequences)

@@ -119,7 +119,7 @@ class FrameProfiler:
         return rss_mb, self._rss_peak_mb
 
     def device_label(self) -> str:
-        """"cpu", or e.g. "cuda:0 (NVIDIA H200)"."""
+        """ "cpu", or e.g. "cuda:0 (NVIDIA H200)"."""
         if not self.is_cuda:
             return self.device
         import torch

@@ -78,11 +78,15 @@ def check_same_shape(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None =
     if pred.ndim != 2 or gt.ndim != 2:
         raise MaskShapeError(f"masks must be 2-D (H, W); got shapes {pred.shape} and {gt.shape}.")
     if pred.shape != gt.shape:
-        raise MaskShapeError(f"prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is "
-                             f"{gt.shape[1]}x{gt.shape[0]} (width x height).")
+        raise MaskShapeError(
+            f"prediction is {pred.shape[1]}x{pred.shape[0]} but ground truth is "
+            f"{gt.shape[1]}x{gt.shape[0]} (width x height)."
+        )
     if void is not None and void.shape != gt.shape:
-        raise MaskShapeError(f"void mask is {void.shape[1]}x{void.shape[0]} but ground truth is "
-                             f"{gt.shape[1]}x{gt.shape[0]} (width x height).")
+        raise MaskShapeError(
+            f"void mask is {void.shape[1]}x{void.shape[0]} but ground truth is "
+            f"{gt.shape[1]}x{gt.shape[0]} (width x height)."
+        )
 
 
 def region_counts(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None) -> tuple[int, int]:

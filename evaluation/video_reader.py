@@ -141,9 +141,7 @@ def count_packets(path: Path) -> int:
             raise VideoReadError("demux", path, cause=error) from error
 
 
-def _index(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path
-) -> VideoIndex:
+def _index(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path) -> VideoIndex:
     packets, first_frame = _demux(container, stream, path)
     seekable = all(p.pts is not None for p in packets) and len({p.pts for p in packets}) == len(packets)
     if seekable:

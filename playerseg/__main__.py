@@ -100,27 +100,64 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
     )
     autolabel.add_argument("clip", help="video file, folder of JPEG frames, or DAVIS single-sequence folder")
     autolabel.add_argument("--out", required=True, help="run folder to write")
-    autolabel.add_argument("--detector", default=None, help="detector name or local folder (default grounding-dino-tiny)")
-    autolabel.add_argument("--tracker", default="sam2.1-large", help="SAM2 model name or checkpoint (default sam2.1-large)")
+    autolabel.add_argument(
+        "--detector", default=None, help="detector name or local folder (default grounding-dino-tiny)"
+    )
+    autolabel.add_argument(
+        "--tracker", default="sam2.1-large", help="SAM2 model name or checkpoint (default sam2.1-large)"
+    )
     autolabel.add_argument("--text", default="person.", help='what to detect (default "person.")')
     autolabel.add_argument("--box-threshold", type=_fraction, default=0.35, help="detector box score threshold")
     autolabel.add_argument("--text-threshold", type=_fraction, default=0.25, help="detector text score threshold")
-    autolabel.add_argument("--every", type=_positive, default=None,
-                           help="re-detect every N processed frames (default 5; with --detections: every listed frame)")
+    autolabel.add_argument(
+        "--every",
+        type=_positive,
+        default=None,
+        help="re-detect every N processed frames (default 5; with --detections: every listed frame)",
+    )
     autolabel.add_argument("--detections", default=None, help="use these detections (JSON) instead of the detector")
-    autolabel.add_argument("--pitch", default="auto",
-                           help='pitch region: "auto" (dominant field colour), "off", or a JSON file {"pitch": [[x, y], ...]}')
-    autolabel.add_argument("--max-players", type=_positive, default=None, help="keep at most N players per detection")
-    autolabel.add_argument("--exclude", action="append", type=_point, default=[], metavar="X,Y",
-                           help="reject boxes containing this pixel (repeatable)")
-    autolabel.add_argument("--teams", dest="teams", action="store_const", const="on", default="auto",
-                           help="drop the officials' jersey-colour cluster even when the colours do not separate "
-                           "clearly (default: only when they do)")
-    autolabel.add_argument("--no-teams", dest="teams", action="store_const", const="off",
-                           help="no jersey-colour clustering: nobody is dropped for the colour of their shirt")
-    autolabel.add_argument("--lost-frames", type=_positive, default=None,
-                           help="end a track no detection confirmed for N processed frames (default 15)")
+    _add_filter_options(autolabel)
     _add_run_options(autolabel)
+
+
+def _add_filter_options(autolabel: argparse.ArgumentParser) -> None:
+    """The player filter's options: the pitch, how many players, excluded pixels, teams, when a track ends."""
+    autolabel.add_argument(
+        "--pitch",
+        default="auto",
+        help='pitch region: "auto" (dominant field colour), "off", or a JSON file {"pitch": [[x, y], ...]}',
+    )
+    autolabel.add_argument("--max-players", type=_positive, default=None, help="keep at most N players per detection")
+    autolabel.add_argument(
+        "--exclude",
+        action="append",
+        type=_point,
+        default=[],
+        metavar="X,Y",
+        help="reject boxes containing this pixel (repeatable)",
+    )
+    autolabel.add_argument(
+        "--teams",
+        dest="teams",
+        action="store_const",
+        const="on",
+        default="auto",
+        help="drop the officials' jersey-colour cluster even when the colours do not separate "
+        "clearly (default: only when they do)",
+    )
+    autolabel.add_argument(
+        "--no-teams",
+        dest="teams",
+        action="store_const",
+        const="off",
+        help="no jersey-colour clustering: nobody is dropped for the colour of their shirt",
+    )
+    autolabel.add_argument(
+        "--lost-frames",
+        type=_positive,
+        default=None,
+        help="end a track no detection confirmed for N processed frames (default 15)",
+    )
 
 
 def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
@@ -295,11 +332,15 @@ def _autolabel(args: argparse.Namespace, command: str) -> int:
     facts = report.facts()
     rejected = ", ".join(f"{count} {reason}" for reason, count in facts["rejected_by_reason"].items()) or "none"
     timings = result.timings
-    print(f"detections: {facts['detections']} on {len(facts['detection_frames'])} frames, kept {facts['kept']}; "
-          f"rejected: {rejected}")
+    print(
+        f"detections: {facts['detections']} on {len(facts['detection_frames'])} frames, kept {facts['kept']}; "
+        f"rejected: {rejected}"
+    )
     for cluster in facts["clusters"]:  # jersey colours of the last detection frame (--teams)
-        print(f"jersey cluster {cluster['index']}: {cluster['label']}, RGB {tuple(cluster['rgb'])}, "
-              f"{cluster['members']} players")
+        print(
+            f"jersey cluster {cluster['index']}: {cluster['label']}, RGB {tuple(cluster['rgb'])}, "
+            f"{cluster['members']} players"
+        )
     print(f"tracks: {facts['tracks']} (ids {report.track_ids}), suspected id switches: {report.suspected_id_switches}")
     print(f"time: detection {timings.detection_s:.2f} s, tracking {timings.tracking_s:.2f} s")
     for warning in result.warnings:
@@ -329,8 +370,10 @@ def _segment(args: argparse.Namespace, command: str) -> int:
     print(f"wrote {args.out} with {len(result.source_indices)} frames, {len(result.object_ids)} objects{label}")
     if result.frame_skipping is not None:
         skipped = result.frame_skipping
-        print(f"frame skipping: {skipped.skipped_visits} of {skipped.visits} frame visits carried masks "
-              f"instead of running the model (motion < {skipped.threshold_px} px)")
+        print(
+            f"frame skipping: {skipped.skipped_visits} of {skipped.visits} frame visits carried masks "
+            f"instead of running the model (motion < {skipped.threshold_px} px)"
+        )
     if outputs.flicker is not None:
         print(_flicker_line(outputs.flicker.summary(), model.random_weights))
     return 0

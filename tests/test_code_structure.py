@@ -79,7 +79,9 @@ def test_no_module_function_or_class_over_its_size_limit() -> None:
                 limit = MAX_CLASS_LINES if is_class else MAX_FUNCTION_LINES
                 if size > limit:
                     kind = "class" if is_class else "function"
-                    too_big.append(f"{_relative(path)}:{node.lineno}: {kind} {node.name} of {size} lines (limit {limit})")
+                    too_big.append(
+                        f"{_relative(path)}:{node.lineno}: {kind} {node.name} of {size} lines (limit {limit})"
+                    )
     assert not too_big, "\n".join(too_big)
 
 

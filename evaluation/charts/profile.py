@@ -23,9 +23,7 @@ MEMORY_AXIS_TITLES = {
 MEMORY_KINDS = {"cuda_allocated": "GPU allocated", "process_rss": "CPU process RSS"}
 
 
-def _horizontal_line(
-    fig: go.Figure, x: np.ndarray, value: float, name: str, color: str, dash: str, group: str
-) -> None:
+def _horizontal_line(fig: go.Figure, x: np.ndarray, value: float, name: str, color: str, dash: str, group: str) -> None:
     if x.size == 0 or math.isnan(value):
         return
     fig.add_trace(
@@ -87,15 +85,29 @@ def latency_timeline(profiles: Sequence[ProfileResult], *, colors: Mapping[str, 
                 hovertemplate=f"{profile.name}<br>frame %{{x}}<br>%{{y:.1f}} ms<extra></extra>",
             )
         )
-        _mark_frames(fig, profile.name, frames[warmup], latency[warmup], "warm-up (not counted)",
-                     {"color": WARMUP_GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}})
-        _mark_frames(fig, profile.name, frames[prompt], latency[prompt], "prompt frame",
-                     {"color": color, "size": 13, "symbol": "star", "line": {"color": "#1f2933", "width": 1}})
+        _mark_frames(
+            fig,
+            profile.name,
+            frames[warmup],
+            latency[warmup],
+            "warm-up (not counted)",
+            {"color": WARMUP_GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
+        )
+        _mark_frames(
+            fig,
+            profile.name,
+            frames[prompt],
+            latency[prompt],
+            "prompt frame",
+            {"color": color, "size": 13, "symbol": "star", "line": {"color": "#1f2933", "width": 1}},
+        )
         summary = profile.summary()
-        _horizontal_line(fig, frames, summary.p50_ms, f"{profile.name} · p50 {summary.p50_ms:.1f} ms", color, "dash",
-                         profile.name)
-        _horizontal_line(fig, frames, summary.p95_ms, f"{profile.name} · p95 {summary.p95_ms:.1f} ms", color, "dot",
-                         profile.name)
+        _horizontal_line(
+            fig, frames, summary.p50_ms, f"{profile.name} · p50 {summary.p50_ms:.1f} ms", color, "dash", profile.name
+        )
+        _horizontal_line(
+            fig, frames, summary.p95_ms, f"{profile.name} · p95 {summary.p95_ms:.1f} ms", color, "dot", profile.name
+        )
     frame_axis(fig, (f for p in profiles for f in p.frames))
     fig.update_yaxes(title_text="latency (ms)", rangemode="tozero")
     return style(fig, title, 440)

@@ -124,9 +124,7 @@ def _coco_sequences(data: dict[str, Any], path: Path) -> dict[str, MaskSequence]
                 f"{path}: {entry} has an RLE of size {rle.size[1]}x{rle.size[0]} on an image of {size[1]}x{size[0]}."
             )
         per_frame[name][frame].append(rle)
-    return {
-        name: _rle_sequence(name, frames, sizes[name], path) for name, frames in per_frame.items()
-    }
+    return {name: _rle_sequence(name, frames, sizes[name], path) for name, frames in per_frame.items()}
 
 
 def _flat_sequence(data: Any, path: Path) -> dict[str, MaskSequence]:

@@ -70,9 +70,7 @@ def _decoded_pixels(path: Path) -> tuple[str, np.ndarray]:
 def _values_as_labels(values: np.ndarray, path: Path) -> np.ndarray:
     values = values.astype(np.int64, copy=False)
     if values.size and (values.min() < 0 or values.max() > 255):
-        raise DatasetError(
-            f"{path} holds values up to {int(values.max())}; a label map holds ids 0..255 (255 = void)."
-        )
+        raise DatasetError(f"{path} holds values up to {int(values.max())}; a label map holds ids 0..255 (255 = void).")
     return values.astype(np.uint8)
 
 

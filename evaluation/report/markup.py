@@ -48,12 +48,16 @@ def text_cell(value: object) -> Cell:
 
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[Cell]], caption: str = "") -> str:
     numeric = [bool(rows) and all(row[i].numeric for row in rows) for i in range(len(columns))]
-    head = "".join(f'<th class="num">{html.escape(c)}</th>' if n else f"<th>{html.escape(c)}</th>"
-                   for c, n in zip(columns, numeric))
+    head = "".join(
+        f'<th class="num">{html.escape(c)}</th>' if n else f"<th>{html.escape(c)}</th>"
+        for c, n in zip(columns, numeric)
+    )
     body = "".join(
         "<tr>"
-        + "".join(f'<td class="num">{html.escape(c.text)}</td>' if c.numeric else f"<td>{html.escape(c.text)}</td>"
-                  for c in row)
+        + "".join(
+            f'<td class="num">{html.escape(c.text)}</td>' if c.numeric else f"<td>{html.escape(c.text)}</td>"
+            for c in row
+        )
         + "</tr>"
         for row in rows
     )
@@ -80,4 +84,3 @@ def section(anchor: str, heading: str, *parts: str) -> str:
 
 def paragraph(text: str) -> str:
     return f'<p class="hint">{html.escape(text)}</p>'
-

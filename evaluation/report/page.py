@@ -85,8 +85,9 @@ def _model_names(
     return list(dict.fromkeys(names))
 
 
-def _header(title: str, created: datetime, names: list[str], profiles: Sequence[ProfileResult],
-            links: list[tuple[str, str]]) -> str:
+def _header(
+    title: str, created: datetime, names: list[str], profiles: Sequence[ProfileResult], links: list[tuple[str, str]]
+) -> str:
     devices: dict[str, list[str]] = {}
     for profile in profiles:
         kind = MEMORY_KINDS.get(profile.memory_kind, profile.memory_kind)
@@ -115,8 +116,7 @@ def _notes(notes: Sequence[str]) -> str:
         return ""
     warning = any(_is_warning(n) for n in notes)
     items = "".join(
-        f'<li class="warning">{html.escape(n)}</li>' if _is_warning(n) else f"<li>{html.escape(n)}</li>"
-        for n in notes
+        f'<li class="warning">{html.escape(n)}</li>' if _is_warning(n) else f"<li>{html.escape(n)}</li>" for n in notes
     )
     css = "notes has-warning" if warning else "notes"
     return f'<aside class="{css}" role="alert"><h2>Read first</h2><ul>{items}</ul></aside>'
@@ -127,7 +127,9 @@ def _files_section(written: list[str]) -> str:
         return ""
     items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n)}</a></li>' for n in written)
     return section(
-        "files", "Data files", paragraph("The numbers behind this report, as CSV files beside it."),
+        "files",
+        "Data files",
+        paragraph("The numbers behind this report, as CSV files beside it."),
         f'<ul class="files">{items}</ul>',
     )
 
@@ -167,10 +169,11 @@ def write_report(
     files = _files_section(written)
     links = [(anchor, text) for anchor, text, _ in sections] + ([("files", "Data files")] if files else [])
 
-    body = "".join(part for _, _, part in sections) or section("empty", "No results", paragraph(
-        "No results were given, so there is nothing to show."))
+    body = "".join(part for _, _, part in sections) or section(
+        "empty", "No results", paragraph("No results were given, so there is nothing to show.")
+    )
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head><body>'

@@ -42,8 +42,15 @@ def _missing_extra(result: AccuracyResult | DatasetAccuracy) -> tuple[str, str]:
     return ", ".join(missing) or "none", ", ".join(extra) or "none"
 
 
-ACCURACY_STATS = [f"J&F {UP}", f"J mean {UP}", f"J recall {UP}", f"J decay {DOWN}", f"F mean {UP}", f"F recall {UP}",
-                  f"F decay {DOWN}"]
+ACCURACY_STATS = [
+    f"J&F {UP}",
+    f"J mean {UP}",
+    f"J recall {UP}",
+    f"J decay {DOWN}",
+    f"F mean {UP}",
+    f"F recall {UP}",
+    f"F decay {DOWN}",
+]
 
 
 def _accuracy_model_rows(accuracy: Sequence[AccuracyResult | DatasetAccuracy]) -> list[list[Cell]]:
@@ -102,10 +109,12 @@ def _accuracy_charts(flat: Sequence[AccuracyResult], colors: dict[str, str]) -> 
         parts.append(figure_html(jf_per_frame(results, colors=colors)))
         parts.append(figure_html(per_object_box(results, "J", colors=colors)))
     if len(sequences) > MAX_SEQUENCE_CHARTS:
-        parts.append(paragraph(
-            f"Per-frame charts are shown for the first {MAX_SEQUENCE_CHARTS} of {len(sequences)} sequences; "
-            "accuracy_per_frame.csv holds every frame."
-        ))
+        parts.append(
+            paragraph(
+                f"Per-frame charts are shown for the first {MAX_SEQUENCE_CHARTS} of {len(sequences)} sequences; "
+                "accuracy_per_frame.csv holds every frame."
+            )
+        )
     return parts
 
 
@@ -119,11 +128,16 @@ def accuracy_section(accuracy: Sequence[AccuracyResult | DatasetAccuracy], color
             f"{DOWN} lower is better. Statistics are taken per object, then averaged over objects."
         ),
         "<h3>Per model</h3>",
-        html_table(["model", "sequences", "frames scored", *ACCURACY_STATS, "missing objects", "extra objects"],
-                   _accuracy_model_rows(accuracy)),
+        html_table(
+            ["model", "sequences", "frames scored", *ACCURACY_STATS, "missing objects", "extra objects"],
+            _accuracy_model_rows(accuracy),
+        ),
         "<h3>Per object</h3>",
-        html_table(["model", "sequence", "object", "frames", "predicted", *ACCURACY_STATS],
-                   _accuracy_object_rows(flat), caption="J and F per object"),
+        html_table(
+            ["model", "sequence", "object", "frames", "predicted", *ACCURACY_STATS],
+            _accuracy_object_rows(flat),
+            caption="J and F per object",
+        ),
         *_accuracy_charts(flat, colors),
     ]
     return section("accuracy", "Accuracy against ground truth (J, F, J&F)", *parts)
@@ -182,8 +196,11 @@ def temporal_section(temporal: Sequence[TemporalResult], colors: dict[str, str])
         "<h3>Per model</h3>",
         html_table(["model", "frames", *FLICKER_COLUMNS], model_rows),
         "<h3>Per object</h3>",
-        html_table(["model", "object", "frames present", *FLICKER_COLUMNS, f"J decay {DOWN}"], object_rows,
-                   caption="Flicker per object"),
+        html_table(
+            ["model", "object", "frames present", *FLICKER_COLUMNS, f"J decay {DOWN}"],
+            object_rows,
+            caption="Flicker per object",
+        ),
         figure_html(temporal_timeline(temporal, colors=colors)),
     ]
     return section("temporal", "Temporal stability (flicker)", *parts)
@@ -218,8 +235,22 @@ def latency_section(profiles: Sequence[ProfileResult], colors: dict[str, str]) -
             "every frame after warm-up, prompt frames included. Lower latency and memory are better."
         ),
         html_table(
-            ["model", "device", "frames", "warm-up frames", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean ms",
-             "frames/s", "prompt frames", "prompt frame ms", "peak memory MiB", "memory measured"],
+            [
+                "model",
+                "device",
+                "frames",
+                "warm-up frames",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "mean ms",
+                "frames/s",
+                "prompt frames",
+                "prompt frame ms",
+                "peak memory MiB",
+                "memory measured",
+            ],
             rows,
         ),
         figure_html(latency_timeline(profiles, colors=colors)),
@@ -257,4 +288,3 @@ def summary_section(
 ) -> str:
     """The model comparison chart."""
     return section("summary", "Summary", figure_html(model_comparison_bars(accuracy, temporal, colors=colors)))
-

@@ -162,9 +162,7 @@ class DatasetAccuracy:
     sequences: tuple[AccuracyResult, ...]
 
     def _mean(self, attribute: str) -> float:
-        values = [
-            getattr(getattr(o, attribute[0]), attribute[2:]) for s in self.sequences for o in s.per_object
-        ]
+        values = [getattr(getattr(o, attribute[0]), attribute[2:]) for s in self.sequences for o in s.per_object]
         return float(np.mean(values)) if values else math.nan
 
     @property

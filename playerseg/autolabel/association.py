@@ -190,8 +190,7 @@ class TrackBook:
 
     def _recently_ended_near(self, frame: int, box: BoxXYXY) -> int | None:
         recent = [
-            t for t in self.tracks.values()
-            if t.ended is not None and frame - t.ended <= self.settings.lost_frames
+            t for t in self.tracks.values() if t.ended is not None and frame - t.ended <= self.settings.lost_frames
         ]
         if not recent:
             return None

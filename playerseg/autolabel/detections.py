@@ -54,7 +54,7 @@ def parse_detections(payload: Any, where: str = "detections") -> dict[int, list[
 
 def _frame_number(key: str, where: str) -> int:
     if not (isinstance(key, str) and key.isdigit()):
-        raise DetectionsError(f"{where}: frame keys must be frame numbers like \"0\", got {key!r}.")
+        raise DetectionsError(f'{where}: frame keys must be frame numbers like "0", got {key!r}.')
     return int(key)
 
 

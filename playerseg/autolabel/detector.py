@@ -322,9 +322,7 @@ def _label(decoded: str, token_probs: np.ndarray, phrase_spans: list[tuple[str, 
     return strongest[0]
 
 
-def _detections(
-    boxes: np.ndarray, scores: np.ndarray, labels: list[str], width: int, height: int
-) -> list[Detection]:
+def _detections(boxes: np.ndarray, scores: np.ndarray, labels: list[str], width: int, height: int) -> list[Detection]:
     """Boxes clipped to the frame (those left with no area dropped), sorted by score, high first."""
     clipped = np.clip(boxes.reshape(-1, 4), 0.0, [width, height, width, height])
     detections = [
@@ -466,7 +464,9 @@ def build_test_detector(seed: int = TEST_MODEL_SEED) -> tuple[Any, Any]:
     processor = GroundingDinoProcessor(
         image_processor=GroundingDinoImageProcessor(size=dict(TEST_IMAGE_SIZE)), tokenizer=tokenizer
     )
-    backbone = SwinConfig(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2], window_size=7, out_indices=[2, 3, 4])
+    backbone = SwinConfig(
+        embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2], window_size=7, out_indices=[2, 3, 4]
+    )
     text = BertConfig(
         vocab_size=len(vocabulary),
         hidden_size=32,

@@ -179,7 +179,6 @@ def _merge_close(assignment: np.ndarray, points: np.ndarray) -> np.ndarray:
         assignment[assignment == gone] = keep
 
 
-
 def _by_size(assignment: np.ndarray) -> tuple[list[int], dict[int, int]]:
     """Cluster labels biggest first (equal sizes: the first colour that joined first) and their sizes."""
     sizes = {int(j): int(np.count_nonzero(assignment == j)) for j in np.unique(assignment)}

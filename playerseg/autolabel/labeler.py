@@ -2,12 +2,12 @@
 
 Per processed frame, forward only:
   1. on a detection frame (every N-th frame with the detector, or the frames an imported detections file lists):
-     detect, drop duplicate boxes, keep the players (playerseg.autolabel.player_filter: pitch, size and shape; by default
+     detect, drop duplicate boxes, keep the players (autolabel.player_filter: pitch, size and shape; by default
      also the officials, by jersey colour, when the colours separate clearly -- the shirt colours of the clip's
      last 25 detection frames are clustered together, so the decision is stable and rests on more than one
      frame; run.json's autolabel "officials" block says whether they were removed, how many detections were
      dropped, and if not, why, with the separation and the figure needed), match the players to the live
-     tracks (playerseg.autolabel.association), re-prompt a matched track whose mask drifted away from its detection, start a
+     tracks (autolabel.association), re-prompt a matched track whose mask drifted away from its detection, start a
      track for each new player -- in the LIVE tracker state, so the other tracks keep their memory (unlike
      restarting SAM2 every few frames) -- and end the tracks no detection confirmed for a while;
   2. SAM2 tracks every live track one frame on (Sam2VideoTracker.step).
@@ -206,9 +206,7 @@ class AutoLabeler:
         for frame_stats in stats:
             frame_stats.visible_objects = sum(masks.area(frame_stats.index, obj) > 0 for obj in book.tracks)
         report.track_ids = sorted(book.tracks)
-        report.events = [
-            {**asdict(event), "frame": store.source_indices[event.frame]} for event in book.events
-        ]
+        report.events = [{**asdict(event), "frame": store.source_indices[event.frame]} for event in book.events]
         report.officials = officials.to_dict()
         warnings = self._warnings(book, officials)
         tracking_s = time.perf_counter() - started
@@ -375,7 +373,6 @@ def _mark_first_prompt_frame(stats: list[FrameStats]) -> None:
         frame_stats.prompt_frame = frame_stats is first
 
 
-
 @dataclass(frozen=True)
 class AutoLabelJob:
     """One auto-labelling run as the CLI asks for it (names and paths; nothing loaded yet)."""
@@ -481,9 +478,7 @@ def relabel_to_clicked_objects(result: RunResult, clicked: PromptSet) -> dict[in
 def _hits(mask: np.ndarray, prompt: Prompt) -> float:
     """How well a track's mask fits a click: positive points inside it, or for a box the share of it inside."""
     height, width = mask.shape
-    inside = sum(
-        bool(mask[min(int(p.y), height - 1), min(int(p.x), width - 1)]) for p in prompt.points if p.positive
-    )
+    inside = sum(bool(mask[min(int(p.y), height - 1), min(int(p.x), width - 1)]) for p in prompt.points if p.positive)
     if prompt.box is None:
         return float(inside)
     b = prompt.box

@@ -215,4 +215,3 @@ def load_polygon(path: str | Path) -> tuple[tuple[float, float], ...]:
         return as_points("The pitch polygon", data["pitch"], 3)
     except FilterError as error:
         raise FilterError(f"{str(error)[:-1]} (in {path}).") from None
-

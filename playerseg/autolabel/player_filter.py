@@ -107,7 +107,6 @@ def _check_fraction(name: str, value: float) -> None:
         raise FilterError(f"{name} must be a fraction of the frame height in (0, 1], got {value!r}.")
 
 
-
 @dataclass(frozen=True)
 class FilterSettings:
     """What counts as a player. Sizes are shares of the frame height, so they hold at any resolution."""
@@ -355,8 +354,6 @@ def _pitch_reasons(
     return reasons
 
 
-
-
 @dataclass(frozen=True)
 class _Jerseys:
     """The jersey rule's outcome for one frame, by detection index."""
@@ -369,7 +366,11 @@ class _Jerseys:
 
 
 def _jersey_rule(
-    rgb: np.ndarray, boxes: Sequence[Box], survivors: list[int], ground: _Ground, settings: FilterSettings,
+    rgb: np.ndarray,
+    boxes: Sequence[Box],
+    survivors: list[int],
+    ground: _Ground,
+    settings: FilterSettings,
     earlier: Sequence[np.ndarray],
 ) -> _Jerseys:
     none = _Jerseys({}, set(), [], None, np.zeros((0, 3)))

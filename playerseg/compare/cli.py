@@ -54,8 +54,15 @@ def run_compare_command(args: argparse.Namespace, command: str) -> int:
                 ground_truth = read_ground_truth(args.gt, staged.work / "ground_truth", clip=clip)
             with StageBars(args.quiet) as bars:
                 comparison = compare_models(
-                    args.clip, prompts, [args.model_a, args.model_b], staged.work, pool=ModelPool(args.device),
-                    selection=selection, ground_truth=ground_truth, progress=bars.update, command=command,
+                    args.clip,
+                    prompts,
+                    [args.model_a, args.model_b],
+                    staged.work,
+                    pool=ModelPool(args.device),
+                    selection=selection,
+                    ground_truth=ground_truth,
+                    progress=bars.update,
+                    command=command,
                 )
             summary = final_paths(comparison.summary(), staged.work, staged.final)
             (staged.work / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -239,9 +239,7 @@ def _check_png_header(archive: zipfile.ZipFile, mask: _Mask, shown: str, limits:
         )
 
 
-def _extract(
-    archive: zipfile.ZipFile, masks: list[_Mask], target: Path, shown: str, limits: UploadLimits
-) -> set[Path]:
+def _extract(archive: zipfile.ZipFile, masks: list[_Mask], target: Path, shown: str, limits: UploadLimits) -> set[Path]:
     """Write the masks under `target`, counting what really comes out; returns the folders that received them."""
     written = 0
     folders: set[Path] = set()
@@ -289,8 +287,7 @@ def _mask_folder(shown: str, target: Path, folders: set[Path]) -> Path:
     if len(folders) > 1:
         listed = ", ".join(sorted(folder.name for folder in folders)[:5])
         raise GroundTruthError(
-            f"Ground truth {shown} holds masks in {len(folders)} folders ({listed}); zip the masks of this "
-            "clip only."
+            f"Ground truth {shown} holds masks in {len(folders)} folders ({listed}); zip the masks of this clip only."
         )
     return next(iter(folders))
 
@@ -323,7 +320,11 @@ class _PathHider:
 
     def sequence(self, sequence: MaskSequence) -> MaskSequence:
         return MaskSequence(
-            sequence.name, sequence.frames, sequence.height, sequence.width, _HiddenPathReader(sequence, self),
+            sequence.name,
+            sequence.frames,
+            sequence.height,
+            sequence.width,
+            _HiddenPathReader(sequence, self),
             source=self.shown,
         )
 
@@ -401,16 +402,17 @@ class PromptedScore:
         return notices
 
 
-def score_prompted(
-    pred: MaskSequence, truth: MaskSequence, object_ids: Iterable[int], name: str = ""
-) -> PromptedScore:
+def score_prompted(pred: MaskSequence, truth: MaskSequence, object_ids: Iterable[int], name: str = "") -> PromptedScore:
     """J/F of `pred` against `truth` on their common frames (the prediction resized to the truth's size), scoring
     only `object_ids`: other ids become background in both (ground-truth players nobody clicked, auto-labeler
     tracks of unclicked players), so they neither count as missed nor as found."""
     keep = frozenset(int(obj) for obj in object_ids)
     seen = _SeenIds()
     accuracy = score_sequence(
-        _only_objects(pred, keep), _only_objects(truth, keep, seen), name=name or pred.name, resize="nearest",
+        _only_objects(pred, keep),
+        _only_objects(truth, keep, seen),
+        name=name or pred.name,
+        resize="nearest",
         common_frames_only=True,
     )
     return PromptedScore(

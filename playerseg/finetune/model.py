@@ -170,7 +170,12 @@ def clip_forward(
         current_out.update(pred_masks=low_res_masks, pred_masks_high_res=high_res_masks, obj_ptr=obj_ptr)
         current_out["object_score_logits"] = object_score_logits
         model._encode_memory_in_output(
-            features.vision_feats, features.sizes, point_inputs, True, high_res_masks, object_score_logits,
+            features.vision_feats,
+            features.sizes,
+            point_inputs,
+            True,
+            high_res_masks,
+            object_score_logits,
             current_out,
         )
         memory["cond_frame_outputs" if first else "non_cond_frame_outputs"][t] = current_out

@@ -58,7 +58,9 @@ def write_metrics_csv(rows: list[dict[str, Any]], out: Path) -> Path:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()}
+            )
     return path
 
 
@@ -69,23 +71,39 @@ def curves_figure(rows: list[dict[str, Any]], title: str) -> Any:
     from plotly.subplots import make_subplots
 
     figure = make_subplots(
-        rows=1, cols=3, subplot_titles=("training loss", "validation J&F", "validation consecutive IoU (steadier: higher)")
+        rows=1,
+        cols=3,
+        subplot_titles=("training loss", "validation J&F", "validation consecutive IoU (steadier: higher)"),
     )
     for stage in dict.fromkeys(row["stage"] for row in rows):
         stage_rows = [row for row in rows if row["stage"] == stage]
         trained = [row for row in stage_rows if row["epoch"] > 0]
         figure.add_trace(
-            go.Scatter(x=[r["epoch"] for r in trained], y=[r["train_loss"] for r in trained],
-                       name=f"{stage}: training loss", mode="lines+markers"),
-            row=1, col=1,
+            go.Scatter(
+                x=[r["epoch"] for r in trained],
+                y=[r["train_loss"] for r in trained],
+                name=f"{stage}: training loss",
+                mode="lines+markers",
+            ),
+            row=1,
+            col=1,
         )
         # stage 1 is judged on frame J&F, stage 2 on video J&F: both are drawn for each stage
-        lines = ((2, "val_JF", "video J&F"), (2, "val_frame_JF", "frame J&F"), (3, "val_consecutive_iou", "consecutive IoU"))
+        lines = (
+            (2, "val_JF", "video J&F"),
+            (2, "val_frame_JF", "frame J&F"),
+            (3, "val_consecutive_iou", "consecutive IoU"),
+        )
         for col, key, label in lines:
             figure.add_trace(
-                go.Scatter(x=[r["epoch"] for r in stage_rows], y=[r[key] for r in stage_rows],
-                           name=f"{stage}: {label}", mode="lines+markers"),
-                row=1, col=col,
+                go.Scatter(
+                    x=[r["epoch"] for r in stage_rows],
+                    y=[r[key] for r in stage_rows],
+                    name=f"{stage}: {label}",
+                    mode="lines+markers",
+                ),
+                row=1,
+                col=col,
             )
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(title=title, height=420, template="plotly_white")

@@ -105,8 +105,14 @@ def run_finetune(
 
 
 def _model_facts(
-    job: FinetuneJob, out: Path, model: Any, base_sha: str, sequences: dict[str, Any], split: Split,
-    training: TrainingResult, checkpoint_sha: str,
+    job: FinetuneJob,
+    out: Path,
+    model: Any,
+    base_sha: str,
+    sequences: dict[str, Any],
+    split: Split,
+    training: TrainingResult,
+    checkpoint_sha: str,
 ) -> dict[str, Any]:
     spec = model.spec
     random_base = spec.random_weights

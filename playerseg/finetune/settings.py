@@ -42,8 +42,12 @@ class TrainSettings:
         if self.val_prompt not in VAL_PROMPTS:
             raise FinetuneError(f"Unknown validation prompt {self.val_prompt!r}: use one of {', '.join(VAL_PROMPTS)}.")
         whole = {
-            "epochs": self.epochs, "batch size": self.batch_size, "patience": self.patience,
-            "accumulate": self.accumulate, "clip length": self.clip_length, "max objects": self.max_objects,
+            "epochs": self.epochs,
+            "batch size": self.batch_size,
+            "patience": self.patience,
+            "accumulate": self.accumulate,
+            "clip length": self.clip_length,
+            "max objects": self.max_objects,
         }
         for name, value in whole.items():
             if value < 1:

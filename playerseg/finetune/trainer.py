@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from evaluation.datasets.davis import DavisSequence
-from evaluation.sequence import VOID
-from playerseg.finetune.augment import AugmentSettings, augment_clip, draw_augmentation
+from playerseg.finetune.augment import AugmentSettings
+from playerseg.finetune.batches import Batch, BatchMaker
 from playerseg.finetune.data import (
     ClipSample,
     FinetuneError,
@@ -30,7 +30,6 @@ from playerseg.finetune.data import (
     Split,
     clip_samples,
     frame_samples,
-    read_resized,
 )
 from playerseg.finetune.losses import sam_loss
 from playerseg.finetune.model import (
@@ -44,15 +43,12 @@ from playerseg.finetune.model import (
     train_mode,
     trainable_prefixes,
 )
-from playerseg.finetune.prompting import PromptSettings, SampledPrompt, collate_prompts, sample_prompt
+from playerseg.finetune.prompting import SampledPrompt, collate_prompts
 from playerseg.finetune.settings import TrainSettings
 from playerseg.finetune.validate import ValidationResult, validate
 from playerseg.tracking.registry import LoadedModel
 
-MIN_OBJECT_PIXELS = 4  # an object smaller than this at the model's input size is treated as absent
 WARMUP_SHARE = 0.05  # share of a stage's optimiser steps spent warming the learning rate up
-SINGLE_CLICK_SHARE = 0.4  # prompts that are one click, as most users give in the app
-SINGLE_CLICK = PromptSettings(box_probability=0.0, max_positive=1, max_negative=0)
 
 T = TypeVar("T")
 
@@ -124,17 +120,6 @@ class _Schedule:
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-@dataclass
-class _Batch:
-    """One forward pass: images (N, 3, S, S) on the device, and per object its image, prompt and targets."""
-
-    images: Any
-    image_of_object: Any  # (K,) index into images (stage 1; zeros for a clip)
-    prompts: list[SampledPrompt]
-    targets: Any  # (T, K, S, S) bool: T = 1 for frames, the clip length for clips
-    valid: Any  # (T, K, S, S) bool
-
-
 class Trainer:
     """Runs the stages of one finetuning run on a loaded model (its predictor is trained in place)."""
 
@@ -157,8 +142,8 @@ class Trainer:
         self.rng = np.random.default_rng(settings.seed)
         self.size = model.spec.image_size
         self.device = model.device
-        self.augment = AugmentSettings() if settings.augment else AugmentSettings.off()
-        self.prompts = PromptSettings()
+        augment = AugmentSettings() if settings.augment else AugmentSettings.off()
+        self.batches = BatchMaker(sequences, settings, self.rng, model.spec.image_size, model.device, augment)
 
     # -- validation -------------------------------------------------------------------------------------------
 
@@ -230,7 +215,13 @@ class Trainer:
         return result
 
     def _train_epoch(
-        self, stage: str, epoch: int, samples: Sequence[Any], batch_count: int, optimiser: Any, scheduler: Any,
+        self,
+        stage: str,
+        epoch: int,
+        samples: Sequence[Any],
+        batch_count: int,
+        optimiser: Any,
+        scheduler: Any,
         parameters: list[Any],
     ) -> EpochRecord:
         import torch
@@ -265,10 +256,19 @@ class Trainer:
         val = self.validate()
         mean = {key: value / max(counted, 1) for key, value in totals.items()}
         return EpochRecord(
-            stage=stage, epoch=epoch, train_loss=mean.get("total", math.nan), train_mask=mean.get("mask", math.nan),
-            train_dice=mean.get("dice", math.nan), train_iou=mean.get("iou", math.nan),
-            train_object_score=mean.get("object_score", math.nan), lr=lr, steps=steps,
-            step_seconds=step_seconds / max(steps, 1), peak_memory_mb=peak, val=val, best=False,
+            stage=stage,
+            epoch=epoch,
+            train_loss=mean.get("total", math.nan),
+            train_mask=mean.get("mask", math.nan),
+            train_dice=mean.get("dice", math.nan),
+            train_iou=mean.get("iou", math.nan),
+            train_object_score=mean.get("object_score", math.nan),
+            lr=lr,
+            steps=steps,
+            step_seconds=step_seconds / max(steps, 1),
+            peak_memory_mb=peak,
+            val=val,
+            best=False,
         )
 
     # -- one batch --------------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ class Trainer:
 
     def _batch_loss(self, stage: str, samples: list[Any]) -> Any:
         """The batch's loss terms (None when no sample had a visible object)."""
-        batches = [self._frame_batch(samples)] if stage == "frames" else [self._clip_batch(s) for s in samples]
+        batches = [self.batches.frames(samples)] if stage == "frames" else [self.batches.clip(s) for s in samples]
         weighted = []
         for batch in (b for b in batches if b is not None):
             with self._autocast():
@@ -305,74 +305,21 @@ class Trainer:
                 weighted.append((self._loss(outputs, batch, index), len(group)))
         return _weighted_terms(weighted) if weighted else None
 
-    def _loss(self, outputs: list[HeadOutput], batch: _Batch, index: Any) -> Any:
+    def _loss(self, outputs: list[HeadOutput], batch: Batch, index: Any) -> Any:
         """Mean over frames of SAM2's loss for the objects `index` of the batch."""
         terms = [
             sam_loss(
-                out.multimask_logits.float(), out.iou_predictions.float(), out.object_score_logits.float(),
-                batch.targets[t][index], batch.valid[t][index], self.settings.mask_loss, self.settings.loss_weights,
+                out.multimask_logits.float(),
+                out.iou_predictions.float(),
+                out.object_score_logits.float(),
+                batch.targets[t][index],
+                batch.valid[t][index],
+                self.settings.mask_loss,
+                self.settings.loss_weights,
             )
             for t, out in enumerate(outputs)
         ]
         return _weighted_terms([(term, 1) for term in terms])
-
-    def _read(self, sequence: str, frames: Sequence[int]) -> tuple[Any, Any]:
-        import torch
-
-        images, labels = read_resized(self.sequences[sequence], frames, self.size)
-        images_t, labels_t = torch.from_numpy(images), torch.from_numpy(labels)
-        aug = draw_augmentation(self.augment, self.rng)
-        return augment_clip(aug, images_t, labels_t)
-
-    def _objects(self, labels: np.ndarray) -> list[int]:
-        ids, counts = np.unique(labels, return_counts=True)
-        present = [int(i) for i, c in zip(ids, counts) if i not in (0, VOID) and c >= MIN_OBJECT_PIXELS]
-        if len(present) > self.settings.max_objects:
-            present = sorted(self.rng.choice(present, self.settings.max_objects, replace=False).tolist())
-        return present
-
-    def _prompt(self, mask: np.ndarray, valid: np.ndarray) -> SampledPrompt:
-        """A single click (the app's usual prompt) with SINGLE_CLICK_SHARE, else a mix of clicks and boxes."""
-        settings = SINGLE_CLICK if self.rng.random() < SINGLE_CLICK_SHARE else self.prompts
-        return sample_prompt(mask, self.rng, settings, valid=valid)
-
-    def _frame_batch(self, samples: list[FrameSample]) -> _Batch | None:
-        import torch
-
-        images, owners, prompts, targets, valid = [], [], [], [], []
-        for sample in samples:
-            image, labels = self._read(sample.sequence, [sample.frame])
-            label_map = labels[0].numpy()
-            objects = self._objects(label_map)
-            if not objects:
-                continue
-            for obj in objects:
-                prompts.append(self._prompt(label_map == obj, label_map != VOID))
-                owners.append(len(images))
-                targets.append(labels[0] == obj)
-                valid.append(labels[0] != VOID)
-            images.append(image[0])
-        if not images:
-            return None
-        return _Batch(
-            torch.stack(images).to(self.device), torch.tensor(owners, device=self.device), prompts,
-            torch.stack(targets)[None].to(self.device), torch.stack(valid)[None].to(self.device),
-        )
-
-    def _clip_batch(self, sample: ClipSample) -> _Batch | None:
-        import torch
-
-        images, labels = self._read(sample.sequence, sample.frames)
-        first = labels[0].numpy()
-        objects = self._objects(first)
-        if not objects:
-            return None
-        prompts = [self._prompt(first == obj, first != VOID) for obj in objects]
-        ids = torch.tensor(objects, dtype=labels.dtype).view(1, -1, 1, 1)
-        targets = labels[:, None] == ids  # (T, K, S, S)
-        valid = (labels != VOID)[:, None].expand_as(targets)
-        owners = torch.zeros(len(objects), dtype=torch.long, device=self.device)
-        return _Batch(images.to(self.device), owners, prompts, targets.to(self.device), valid.to(self.device))
 
 
 def prompt_groups(prompts: Sequence[SampledPrompt]) -> list[list[int]]:

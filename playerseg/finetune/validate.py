@@ -149,7 +149,9 @@ def segment_frame(model: LoadedModel, rgb: np.ndarray, labels: np.ndarray, promp
         # as SAM2's predictors do: of several candidates, the one with the highest predicted IoU
         best = output.iou_predictions.argmax(dim=1)
         logits = output.multimask_logits[torch.arange(len(objects)), best][:, None].float()
-        upsampled = torch.nn.functional.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)[:, 0]
+        upsampled = torch.nn.functional.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)[
+            :, 0
+        ]
         owner = upsampled.argmax(dim=0)
         positive = (upsampled.max(dim=0).values > 0).cpu().numpy()
     ids = np.array(objects, dtype=np.uint8)

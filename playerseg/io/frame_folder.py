@@ -40,8 +40,13 @@ class FolderSource:
         count = len(self.files)
         codec = "png" if self.files[0].suffix.lower() == ".png" else "jpeg"
         self.info = VideoInfo(
-            path=str(root), width=width, height=height, fps=float(fps), frame_count=count,
-            duration_s=count / fps, codec=codec,
+            path=str(root),
+            width=width,
+            height=height,
+            fps=float(fps),
+            frame_count=count,
+            duration_s=count / fps,
+            codec=codec,
         )
         self.times_s = [i / fps for i in range(count)]
 

@@ -129,7 +129,7 @@ class Prompt:
         if not _is_int(entry["object_id"]) or not MIN_OBJECT_ID <= entry["object_id"] <= MAX_OBJECT_ID:
             raise PromptError(
                 f'{where}: "object_id" must be a whole number from {MIN_OBJECT_ID} to {MAX_OBJECT_ID} '
-                f'(0 is background and 255 is void in mask PNGs), got {entry["object_id"]!r}.'
+                f"(0 is background and 255 is void in mask PNGs), got {entry['object_id']!r}."
             )
         points = _points_from_json(entry.get("points", []), where)
         box = _box_from_json(entry.get("box"), where)
@@ -336,4 +336,3 @@ def _num(value: float) -> int | float:
 
 def _fmt(value: float) -> str:
     return str(_num(value))
-

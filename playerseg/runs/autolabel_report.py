@@ -69,7 +69,11 @@ class AutoLabelReport:
             "id_events": self.events,
             "clusters": self.clusters,
             **({"officials": self.officials} if self.officials is not None else {}),
-            **({"object_of_track": {str(k): v for k, v in self.object_of_track.items()}} if self.object_of_track else {}),
+            **(
+                {"object_of_track": {str(k): v for k, v in self.object_of_track.items()}}
+                if self.object_of_track
+                else {}
+            ),
         }
 
 

@@ -54,8 +54,18 @@ class ModelFacts:
     compiled: bool
     autolabel: AutoLabelParts | None = None
 
-    BASE_KEYS = ("model", "config", "image_size", "source", "checkpoint", "checkpoint_sha256", "random_weights",
-                 "weights", "device", "compiled")
+    BASE_KEYS = (
+        "model",
+        "config",
+        "image_size",
+        "source",
+        "checkpoint",
+        "checkpoint_sha256",
+        "random_weights",
+        "weights",
+        "device",
+        "compiled",
+    )
     AUTOLABEL_KEYS = ("tracker", "pipeline", "detector")
 
     @classmethod
@@ -65,8 +75,9 @@ class ModelFacts:
     def to_json(self) -> dict[str, Any]:
         facts = {key: getattr(self, key) for key in self.BASE_KEYS}
         if self.autolabel is not None:
-            facts.update(tracker=self.autolabel.tracker, pipeline=self.autolabel.pipeline,
-                         detector=self.autolabel.detector)
+            facts.update(
+                tracker=self.autolabel.tracker, pipeline=self.autolabel.pipeline, detector=self.autolabel.detector
+            )
         return facts
 
     @classmethod
@@ -239,8 +250,24 @@ class RunFacts:
     @classmethod
     def from_json(cls, facts: Mapping[str, Any]) -> RunFacts:
         model_keys = [key for key in facts if key in ModelFacts.BASE_KEYS + ModelFacts.AUTOLABEL_KEYS]
-        run_keys = ("clip", "selection", "objects", "prompts", "prompt_space", "latency", "memory", "timings",
-                    "warnings", "track_ids", "autolabel", "frame_skipping", "created", "host", "command", "flicker")
+        run_keys = (
+            "clip",
+            "selection",
+            "objects",
+            "prompts",
+            "prompt_space",
+            "latency",
+            "memory",
+            "timings",
+            "warnings",
+            "track_ids",
+            "autolabel",
+            "frame_skipping",
+            "created",
+            "host",
+            "command",
+            "flicker",
+        )
         _checked_keys("run facts", {key: None for key in facts if key not in model_keys}, run_keys)
         return cls(
             model=ModelFacts.from_json({key: facts[key] for key in model_keys}),

@@ -32,7 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         generate_dataset(
-            args.out, args.sequences, args.frames, args.players, args.width, args.height, args.fps, args.seed,
+            args.out,
+            args.sequences,
+            args.frames,
+            args.players,
+            args.width,
+            args.height,
+            args.fps,
+            args.seed,
             args.entering,
         )
     except SyntheticError as error:

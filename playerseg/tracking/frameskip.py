@@ -165,9 +165,7 @@ def _is_int(value: object) -> bool:
 
 def _check_rgb(rgb: np.ndarray) -> tuple[int, int]:
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        described = (
-            f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
-        )
+        described = f"{rgb.dtype} array of shape {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
         raise FrameSkipError(f"A frame must be an HxWx3 uint8 RGB array, got {described}.")
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise FrameSkipError(f"A frame must have at least one pixel, got shape {rgb.shape}.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from playerseg.tracking.frameskip import MotionGate
+from playerseg.tracking.frameskip import MotionGate, SkipDecision
 from playerseg.tracking.memory import Sam2Memory
 from playerseg.tracking.step import FrameResult, FrameStepper
 
@@ -50,11 +50,32 @@ def _gated_step(
         stepper.feed.prime(frame, rgb)
         try:
             return stepper.run(
-                frame, object_ids, reverse, started=started, read_ms=read_ms,
-                motion_px=decision.motion_px, gate_ms=decision.gate_ms,
+                frame,
+                object_ids,
+                reverse,
+                started=started,
+                read_ms=read_ms,
+                motion_px=decision.motion_px,
+                gate_ms=decision.gate_ms,
             )
         finally:
             stepper.feed.unprime()
+    return _carried(stepper, gate, frame, decision, last_processed, reverse, started=started, read_ms=read_ms)
+
+
+def _carried(
+    stepper: FrameStepper,
+    gate: MotionGate,
+    frame: int,
+    decision: SkipDecision,
+    last_processed: FrameResult,
+    reverse: bool,
+    *,
+    started: float,
+    read_ms: float,
+) -> FrameResult:
+    """A skipped frame: the last processed frame's masks carried by optical flow, its costs recorded."""
+    profiler = stepper.profiler
     # Skipped: no sam2 call, so nothing goes into sam2's memory for this frame. sam2 reads memories by frame
     # index (`_prepare_memory_conditioned_features`): a missing previous frame's memory is left out ("skip
     # padding frames") and so is a missing object pointer (only found ones are appended); later frames simply
@@ -64,8 +85,15 @@ def _gated_step(
     gate_ms = decision.gate_ms + (time.perf_counter() - carry_started) * 1000.0
     latency_ms = (time.perf_counter() - started) * 1000.0
     profiler.record(
-        frame, latency_ms, prompt=False, decode_ms=read_ms, prompt_ms=0.0, encoder_ms=0.0,
-        skipped=True, motion_px=decision.motion_px, gate_ms=gate_ms,
+        frame,
+        latency_ms,
+        prompt=False,
+        decode_ms=read_ms,
+        prompt_ms=0.0,
+        encoder_ms=0.0,
+        skipped=True,
+        motion_px=decision.motion_px,
+        gate_ms=gate_ms,
     )
     memory_mb, peak_mb = profiler.memory_now()
     return FrameResult(

@@ -72,7 +72,8 @@ class Sam2Memory:
             else:
                 first = self._backward_starts.get(obj)  # None: no backward pass to come from this object's prompt
                 stale = [
-                    t for t in remembered
+                    t
+                    for t in remembered
                     if t <= frame - window and not (first is not None and first < t <= first + window)
                 ]
             for t in stale:

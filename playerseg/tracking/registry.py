@@ -172,7 +172,8 @@ def finetuned_folders(models_dir: str | Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(
-        folder for folder in root.iterdir()
+        folder
+        for folder in root.iterdir()
         if folder.is_dir() and (folder / "model.json").is_file() and (folder / CHECKPOINT_FILE_NAMES[0]).is_file()
     )
 
@@ -183,7 +184,7 @@ def _local_spec(path: Path) -> ModelSpec:
     config = facts.get("config") or _config_from_base(facts.get("base")) or _config_from_file_name(checkpoint.name)
     if config is None:
         raise ModelUnavailableError(
-            f"Cannot tell which SAM2 architecture {checkpoint} is: put a model.json with a \"config\" "
+            f'Cannot tell which SAM2 architecture {checkpoint} is: put a model.json with a "config" '
             f"(e.g. {SAM2_CONFIGS['small']}) beside it, or name the file like sam2.1_hiera_small.pt."
         )
     base = BUILTIN_MODELS.get(str(facts.get("base")))
@@ -469,4 +470,3 @@ def _install_memory_dtype_fix(predictor: Any) -> None:
         return args, kwargs
 
     predictor.memory_attention.register_forward_pre_hook(cast_memory, with_kwargs=True)
-

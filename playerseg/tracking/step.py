@@ -116,7 +116,12 @@ class FrameStepper:
         decode_ms = read_ms + self.feed.last_fetch_ms
         gated = {} if gate_ms is None else {"skipped": False, "motion_px": motion_px, "gate_ms": gate_ms}
         self.profiler.record(
-            frame, latency_ms, prompt=prompt_ms > 0, decode_ms=decode_ms, prompt_ms=prompt_ms, encoder_ms=encoder_ms,
+            frame,
+            latency_ms,
+            prompt=prompt_ms > 0,
+            decode_ms=decode_ms,
+            prompt_ms=prompt_ms,
+            encoder_ms=encoder_ms,
             **gated,
         )
         memory_mb, peak_mb = self.profiler.memory_now()

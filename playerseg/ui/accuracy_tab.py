@@ -48,16 +48,27 @@ class AccuracyTab:
             frames = max(len(r.frames) for r in results)
             note = f"J&F against the ground truth on {frames} annotated frames (DAVIS 2017 definitions).{random}"
             return [
-                note, accuracy_table(comparison), model_comparison_bars(accuracy=results), jf_per_frame(results),
+                note,
+                accuracy_table(comparison),
+                model_comparison_bars(accuracy=results),
+                jf_per_frame(results),
                 per_object_box(results),
             ]
         if comparison.agreement is None:
             return [
-                "No ground truth and only one model completed: nothing to score.", pd.DataFrame(columns=COLUMNS),
-                None, None, None,
+                "No ground truth and only one model completed: nothing to score.",
+                pd.DataFrame(columns=COLUMNS),
+                None,
+                None,
+                None,
             ]
-        return [NO_GROUND_TRUTH + random, agreement_table(comparison), agreement_timeline(comparison.agreement),
-                None, None]
+        return [
+            NO_GROUND_TRUTH + random,
+            agreement_table(comparison),
+            agreement_timeline(comparison.agreement),
+            None,
+            None,
+        ]
 
 
 def accuracy_table(comparison: Comparison) -> pd.DataFrame:
@@ -66,11 +77,18 @@ def accuracy_table(comparison: Comparison) -> pd.DataFrame:
         r = outcome.accuracy
         if r is None:
             continue
-        rows.append([
-            outcome.display_name, rounded(r.J_mean), rounded(r.F_mean), rounded(r.JF_mean), rounded(r.J_recall),
-            rounded(r.F_recall),
-            len(r.frames), ", ".join(str(i) for i in r.missing_objects) or "none",
-        ])
+        rows.append(
+            [
+                outcome.display_name,
+                rounded(r.J_mean),
+                rounded(r.F_mean),
+                rounded(r.JF_mean),
+                rounded(r.J_recall),
+                rounded(r.F_recall),
+                len(r.frames),
+                ", ".join(str(i) for i in r.missing_objects) or "none",
+            ]
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -78,11 +96,12 @@ def agreement_table(comparison: Comparison) -> pd.DataFrame:
     agreement = comparison.agreement
     if agreement is None:
         return pd.DataFrame(columns=AGREEMENT_COLUMNS)
-    rows = [[f"object {obj}", rounded(float(pd.Series(agreement.iou[:, k]).mean()))]
-            for k, obj in enumerate(agreement.object_ids)]
+    rows = [
+        [f"object {obj}", rounded(float(pd.Series(agreement.iou[:, k]).mean()))]
+        for k, obj in enumerate(agreement.object_ids)
+    ]
     rows.append(["all objects", rounded(agreement.mean_iou)])
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
-
 
 
 def build_accuracy_tab() -> AccuracyTab:

@@ -101,7 +101,13 @@ def _run_on_uploads(
     objects = len(prompt_set.object_ids)  # the API processes the whole clip within the limits, as the UI does
     selection, notices = limited_selection(info, 0, info.frame_count - 1, 1, limits, objects)
     comparison = run(
-        clip.path, prompt_set, list(models), out_dir, pool=pool, selection=selection, ground_truth=truth,
+        clip.path,
+        prompt_set,
+        list(models),
+        out_dir,
+        pool=pool,
+        selection=selection,
+        ground_truth=truth,
         progress=with_deadline(None, limits.timeout_s),
     )
     if not any(o.ok for o in comparison.outcomes):
@@ -158,7 +164,7 @@ def _check_video(clip: Upload) -> VideoInfo:
 
 def _parse_prompts(text: str) -> PromptSet:
     if not isinstance(text, str):
-        raise gr.Error("prompts must be the prompts JSON as a string: {\"version\": 1, \"prompts\": [...]}.")
+        raise gr.Error('prompts must be the prompts JSON as a string: {"version": 1, "prompts": [...]}.')
     prompts = PromptSet.from_json(text)
     return prompts  # PromptSet refuses an empty list, negative-only objects and unknown keys
 

@@ -80,8 +80,11 @@ class ClipHandlers:
     def on_example(self, session: Session) -> ClipReply:
         example = self.example
         clip = ClipState(
-            path=str(example.video), name="example (synthetic pitch)", info=probe_video(example.video),
-            is_example=True, ground_truth=str(example.ground_truth),
+            path=str(example.video),
+            name="example (synthetic pitch)",
+            info=probe_video(example.video),
+            is_example=True,
+            ground_truth=str(example.ground_truth),
         )
         session.load_clip(clip, PromptSet.load(example.prompts))
         message = "Example loaded with its prompts and ground truth: pick two models and run them."

@@ -89,8 +89,22 @@ def build_clip_tab(config: AppConfig) -> ClipTab:
             "Upload prompts JSON", file_types=[".json"], size="sm", elem_id="upload-prompts"
         )
     return ClipTab(
-        upload, example, info, start, end, stride, frame, image, mode, object_id, status, table, delete, clear,
-        download, upload_prompts,
+        upload,
+        example,
+        info,
+        start,
+        end,
+        stride,
+        frame,
+        image,
+        mode,
+        object_id,
+        status,
+        table,
+        delete,
+        clear,
+        download,
+        upload_prompts,
     )
 
 

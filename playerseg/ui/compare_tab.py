@@ -67,7 +67,9 @@ def build_compare_tab(config: AppConfig) -> CompareTab:
         disagreement = gr.Video(label="Disagreement", interactive=False, elem_id="video-disagreement")
         gr.Markdown(DISAGREEMENT_HELP)
     disagreement_plot = gr.Plot(label="Disagreement per frame", elem_id="plot-disagreement")
-    return CompareTab(model_a, model_b, run, model_facts, status, side_by_side, video_a, video_b, disagreement, disagreement_plot)
+    return CompareTab(
+        model_a, model_b, run, model_facts, status, side_by_side, video_a, video_b, disagreement, disagreement_plot
+    )
 
 
 def finetuned_facts(name: str) -> str | None:

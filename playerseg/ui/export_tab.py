@@ -15,7 +15,14 @@ import gradio as gr
 from playerseg.compare.outcome import Comparison
 
 PER_FRAME_COLUMNS = [
-    "model", "frame", "latency_ms", "memory_mb", "visible_objects", "differing_share", "J_mean", "F_mean",
+    "model",
+    "frame",
+    "latency_ms",
+    "memory_mb",
+    "visible_objects",
+    "differing_share",
+    "J_mean",
+    "F_mean",
 ]
 HELP = (
     "Masks are DAVIS palette PNGs at the clip's size (0 = background, 1..K = object ids), ready for "
@@ -81,10 +88,18 @@ def write_per_frame_csv(comparison: Comparison, path: Path) -> Path:
                 outcome.profile.frames.tolist(), outcome.profile.latency_ms.tolist(), outcome.profile.memory_mb.tolist()
             ):
                 j, f = scores.get(frame, (None, None))
-                writer.writerow([
-                    outcome.display_name, frame, round(latency, 3), round(memory, 2), visible.get(frame, ""),
-                    _fmt(differing.get(frame)), _fmt(j), _fmt(f),
-                ])
+                writer.writerow(
+                    [
+                        outcome.display_name,
+                        frame,
+                        round(latency, 3),
+                        round(memory, 2),
+                        visible.get(frame, ""),
+                        _fmt(differing.get(frame)),
+                        _fmt(j),
+                        _fmt(f),
+                    ]
+                )
     return path
 
 

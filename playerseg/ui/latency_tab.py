@@ -42,12 +42,20 @@ def latency_table(comparison: Comparison) -> pd.DataFrame:
         if outcome.profile is None:
             continue
         s = outcome.profile.summary()
-        rows.append([
-            outcome.display_name, outcome.profile.device, s.frames, rounded(s.p50_ms, 1), rounded(s.p95_ms, 1),
-            rounded(s.p99_ms, 1), rounded(s.max_ms, 1), rounded(s.fps, 2), rounded(s.prompt_ms, 1),
-        ])
+        rows.append(
+            [
+                outcome.display_name,
+                outcome.profile.device,
+                s.frames,
+                rounded(s.p50_ms, 1),
+                rounded(s.p95_ms, 1),
+                rounded(s.p99_ms, 1),
+                rounded(s.max_ms, 1),
+                rounded(s.fps, 2),
+                rounded(s.prompt_ms, 1),
+            ]
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
-
 
 
 def build_latency_tab() -> LatencyTab:

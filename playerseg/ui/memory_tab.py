@@ -49,10 +49,15 @@ def memory_table(comparison: Comparison) -> pd.DataFrame:
         if profile is None:
             continue
         mean = float(profile.memory_mb.mean()) if len(profile.memory_mb) else None
-        rows.append([
-            outcome.display_name, profile.device, KIND_LABELS.get(profile.memory_kind, profile.memory_kind),
-            round(float(profile.peak_memory_mb), 1), None if mean is None else round(mean, 1),
-        ])
+        rows.append(
+            [
+                outcome.display_name,
+                profile.device,
+                KIND_LABELS.get(profile.memory_kind, profile.memory_kind),
+                round(float(profile.peak_memory_mb), 1),
+                None if mean is None else round(mean, 1),
+            ]
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

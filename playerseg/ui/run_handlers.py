@@ -79,8 +79,14 @@ class RunHandler:
         try:
             with holding(clip.path, session.ground_truth, out_dir):
                 comparison = self.run_compare(
-                    clip.path, prompts, [model_a, model_b], out_dir, pool=self.pool, selection=selection,
-                    ground_truth=truth, progress=with_deadline(progress_reporter(progress), limits.timeout_s),
+                    clip.path,
+                    prompts,
+                    [model_a, model_b],
+                    out_dir,
+                    pool=self.pool,
+                    selection=selection,
+                    ground_truth=truth,
+                    progress=with_deadline(progress_reporter(progress), limits.timeout_s),
                 )
         except (PromptError, VideoError, ValueError, RunStopped) as error:
             shutil.rmtree(out_dir, ignore_errors=True)

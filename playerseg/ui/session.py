@@ -149,7 +149,10 @@ class Session:
         self.box_corner = None
         self.prompts.append(Prompt.from_click(frame, object_id, x, y, positive))
         sign = "positive" if positive else "negative"
-        return object_id, f"Added a {sign} point for object {object_id} on frame {frame}{self._role_note(frame, object_id)}."
+        return (
+            object_id,
+            f"Added a {sign} point for object {object_id} on frame {frame}{self._role_note(frame, object_id)}.",
+        )
 
     def _box_click(self, frame: int, object_id: int, x: float, y: float) -> str:
         corner = self.box_corner

@@ -15,8 +15,15 @@ from playerseg.compare.outcome import Comparison
 from playerseg.ui.tables import rounded
 
 COLUMNS = [
-    "model", "object", "frames present", "consecutive IoU ↑", "flow consistency ↑", "area volatility ↓",
-    "centroid jitter px ↓", "presence toggles ↓", "boundary flip rate ↓",
+    "model",
+    "object",
+    "frames present",
+    "consecutive IoU ↑",
+    "flow consistency ↑",
+    "area volatility ↓",
+    "centroid jitter px ↓",
+    "presence toggles ↓",
+    "boundary flip rate ↓",
 ]
 HELP = (
     "Higher IoU with the previous frame and flow consistency (IoU after following the motion) mean steadier masks; "
@@ -46,19 +53,27 @@ def stability_table(comparison: Comparison) -> pd.DataFrame:
         if outcome.temporal is None:
             continue
         for o in outcome.temporal.objects:
-            rows.append([
-                outcome.display_name, o.object_id, o.frames_present, rounded(o.consecutive_iou),
-                rounded(o.flow_consistency), rounded(o.area_volatility), rounded(o.centroid_jitter_px, 2),
-                o.presence_toggles, rounded(o.boundary_flip_rate),
-            ])
+            rows.append(
+                [
+                    outcome.display_name,
+                    o.object_id,
+                    o.frames_present,
+                    rounded(o.consecutive_iou),
+                    rounded(o.flow_consistency),
+                    rounded(o.area_volatility),
+                    rounded(o.centroid_jitter_px, 2),
+                    o.presence_toggles,
+                    rounded(o.boundary_flip_rate),
+                ]
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
-
 
 
 def build_stability_tab() -> StabilityTab:
     gr.Markdown(HELP)
-    table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Flicker per model and object",
-                         elem_id="stability-table")
+    table = gr.Dataframe(
+        headers=COLUMNS, interactive=False, label="Flicker per model and object", elem_id="stability-table"
+    )
     bars = gr.Plot(label="Flicker by model", elem_id="plot-stability-bars")
     timeline = gr.Plot(label="Stability per frame", elem_id="plot-stability-timeline")
     return StabilityTab(table, bars, timeline)

@@ -31,10 +31,29 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate_dataset(data, sequences=2, frames=3, players=2, width=160, height=90, seed=5)
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     result = subprocess.run(
-        [sys.executable, "-m", "playerseg.finetune", "--data", str(data), "--base", "test-sam2.1-tiny-128", "--out",
-         str(root / "models" / "team-demo"), "--epochs", "1", "--max-steps-per-epoch", "1", "--device", "cpu",
-         "--quiet"],
-        capture_output=True, text=True, cwd=REPO_ROOT, env=environment, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "playerseg.finetune",
+            "--data",
+            str(data),
+            "--base",
+            "test-sam2.1-tiny-128",
+            "--out",
+            str(root / "models" / "team-demo"),
+            "--epochs",
+            "1",
+            "--max-steps-per-epoch",
+            "1",
+            "--device",
+            "cpu",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environment,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return root / "models"

@@ -102,21 +102,34 @@ def test_one_model_offline_still_returns_the_other(client: Client, small_clip: P
     [
         ("not json", "test-sam2.1-tiny-128", "not valid JSON"),
         ('{"version": 1, "prompts": []}', "test-sam2.1-tiny-128", "empty"),
-        ('{"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[10, 10, 1]]}]}', "my-model",
-         "not offered here"),
-        ('{"version": 1, "prompts": [{"frame": 99, "object_id": 1, "points": [[10, 10, 1]]}]}',
-         "test-sam2.1-tiny-128", "frame 99"),
+        (
+            '{"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[10, 10, 1]]}]}',
+            "my-model",
+            "not offered here",
+        ),
+        (
+            '{"version": 1, "prompts": [{"frame": 99, "object_id": 1, "points": [[10, 10, 1]]}]}',
+            "test-sam2.1-tiny-128",
+            "frame 99",
+        ),
     ],
 )
-def test_bad_input_gets_one_sentence(client: Client, small_clip: Path, prompts: str, model_b: str, message: str) -> None:
+def test_bad_input_gets_one_sentence(
+    client: Client, small_clip: Path, prompts: str, model_b: str, message: str
+) -> None:
     video = handle_file(str(small_clip / "videos" / "seq000.mp4"))
     with pytest.raises(Exception, match=message) as caught:
-        client.predict(video=video, prompts=prompts, model_a="test-sam2.1-tiny-128", model_b=model_b, api_name="/compare")
+        client.predict(
+            video=video, prompts=prompts, model_a="test-sam2.1-tiny-128", model_b=model_b, api_name="/compare"
+        )
     sentence = str(caught.value).strip()
     assert "Traceback" not in sentence and "\n" not in sentence and "/tmp" not in sentence, sentence
     _, _, summary = client.predict(  # the server is still fine
-        video=video, prompts=(small_clip / "prompts" / "seq000.json").read_text(), model_a="test-sam2.1-tiny-128",
-        model_b="test-sam2.1-tiny-128", api_name="/compare",
+        video=video,
+        prompts=(small_clip / "prompts" / "seq000.json").read_text(),
+        model_a="test-sam2.1-tiny-128",
+        model_b="test-sam2.1-tiny-128",
+        api_name="/compare",
     )
     assert summary["models"]["A"]["ok"]
 

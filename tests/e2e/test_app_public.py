@@ -54,7 +54,8 @@ class Server:
     def raw_call(self, data: list[Any]) -> tuple[str, str]:
         """POST /gradio_api/call/compare with raw JSON, then read the event stream: (last event, its data)."""
         request = urllib.request.Request(
-            f"{self.url}gradio_api/call/compare", data=json.dumps({"data": data}).encode(),
+            f"{self.url}gradio_api/call/compare",
+            data=json.dumps({"data": data}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -162,7 +163,8 @@ def test_ground_truth_on_the_server_is_never_read(server: Server, clips: Path, t
     uploaded = json.loads(
         urllib.request.urlopen(
             urllib.request.Request(
-                f"{server.url}gradio_api/upload", data=_multipart(clips / "small" / "videos" / "seq000.mp4"),
+                f"{server.url}gradio_api/upload",
+                data=_multipart(clips / "small" / "videos" / "seq000.mp4"),
                 headers={"Content-Type": "multipart/form-data; boundary=XyZ"},
             ),
             timeout=30,
@@ -180,16 +182,20 @@ def test_ground_truth_on_the_server_is_never_read(server: Server, clips: Path, t
 
 def _multipart(path: Path) -> bytes:
     return (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + path.name.encode()
-        + b"\"\r\nContent-Type: video/mp4\r\n\r\n" + path.read_bytes() + b"\r\n--XyZ--\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="files"; filename="'
+        + path.name.encode()
+        + b'"\r\nContent-Type: video/mp4\r\n\r\n'
+        + path.read_bytes()
+        + b"\r\n--XyZ--\r\n"
     )
 
 
 def test_too_many_objects_are_refused(server: Server, clips: Path) -> None:
     """Item 4: more objects than PLAYERSEG_MAX_OBJECTS: one sentence naming the limit, before any model runs."""
-    prompts = {"version": 1, "prompts": [
-        {"frame": 0, "object_id": i, "points": [[10 + 30 * i, 40, 1]], "box": None} for i in range(1, 5)
-    ]}
+    prompts = {
+        "version": 1,
+        "prompts": [{"frame": 0, "object_id": i, "points": [[10 + 30 * i, 40, 1]], "box": None} for i in range(1, 5)],
+    }
     message = _refusal(server, clips, prompts=json.dumps(prompts))
     assert "4 objects" in message and "at most 3" in message and "PLAYERSEG_MAX_OBJECTS" in message
 
@@ -209,8 +215,12 @@ def test_a_run_past_its_time_is_stopped_and_reported(stopwatch_server: Server, c
     started = time.monotonic()
     with pytest.raises(Exception) as caught:
         _call(
-            stopwatch_server, clips, video=_video(clips, "long"), prompts=_prompts(clips, "long"),
-            model_a=SLOW_MODEL, model_b=SLOW_MODEL,
+            stopwatch_server,
+            clips,
+            video=_video(clips, "long"),
+            prompts=_prompts(clips, "long"),
+            model_a=SLOW_MODEL,
+            model_b=SLOW_MODEL,
         )
     message = str(caught.value)
     assert f"stopped after {TIMEOUT_S} s" in message and "PLAYERSEG_RUN_TIMEOUT_S" in message, message
@@ -233,8 +243,9 @@ def test_messages_and_summary_name_no_server_folder(server: Server, clips: Path)
     """Item 6: no absolute server path in the summary or in an error sentence."""
     _, _, summary = _call(server, clips)
     assert not [s for s in _strings(summary) if s.startswith("/") or str(server.work) in s]
-    message = _refusal(server, clips, prompts='{"version": 1, "prompts": [{"frame": 99, "object_id": 1, '
-                       '"points": [[10, 10, 1]]}]}')
+    message = _refusal(
+        server, clips, prompts='{"version": 1, "prompts": [{"frame": 99, "object_id": 1, "points": [[10, 10, 1]]}]}'
+    )
     assert str(server.work) not in message and "/tmp" not in message
 
 
@@ -251,8 +262,10 @@ def test_soak_fifty_calls_keep_disk_and_memory_flat(server: Server, clips: Path)
         assert api_bytes < 5 << 20, f"call {call}: {api_bytes} bytes of API results"
     total = folder_size(server.work)
     warm = sorted(rss[5:15])[5]
-    print(f"soak: 50 calls, work folder {total / 2**20:.2f} MB (api {api_bytes / 2**20:.2f} MB), RSS after call 10 "
-          f"{warm / 2**20:.0f} MB, last 10 max {max(rss[-10:]) / 2**20:.0f} MB ({max(rss[-10:]) / warm:.3f}x)")
+    print(
+        f"soak: 50 calls, work folder {total / 2**20:.2f} MB (api {api_bytes / 2**20:.2f} MB), RSS after call 10 "
+        f"{warm / 2**20:.0f} MB, last 10 max {max(rss[-10:]) / 2**20:.0f} MB ({max(rss[-10:]) / warm:.3f}x)"
+    )
     assert total < 20 << 20
     assert max(rss[-10:]) <= warm * 1.10, [r >> 20 for r in rss]
     time.sleep(TTL_S + 3)
@@ -285,10 +298,11 @@ def test_a_zip_bomb_is_refused_before_it_costs_disk(server: Server, clips: Path,
 @pytest.mark.parametrize(
     ("prompts", "words"),
     [
-        ({"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[40, 40, 0]], "box": None}]},
-         "only negative points"),
-        ({"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[40, 40, 1]]}], "promts": []},
-         "promts"),
+        (
+            {"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[40, 40, 0]], "box": None}]},
+            "only negative points",
+        ),
+        ({"version": 1, "prompts": [{"frame": 0, "object_id": 1, "points": [[40, 40, 1]]}], "promts": []}, "promts"),
     ],
 )
 def test_prompts_the_ui_would_refuse_are_refused_by_the_api(

@@ -30,7 +30,11 @@ def autolabel(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     return subprocess.run(
         [sys.executable, "-m", "playerseg", "autolabel", *map(str, args), "--quiet", "--device", "cpu"],
-        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=600,
     )
 
 
@@ -43,9 +47,25 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_real_detector_code_path_runs_end_to_end(clip: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    result = autolabel(clip, "--out", run, "--detector", "test-gdino-tiny", "--tracker", "test-sam2.1-tiny-128",
-                       "--every", "3", "--box-threshold", "0.05", "--text", "Person", "--pitch", "off",
-                       "--max-players", "3")
+    result = autolabel(
+        clip,
+        "--out",
+        run,
+        "--detector",
+        "test-gdino-tiny",
+        "--tracker",
+        "test-sam2.1-tiny-128",
+        "--every",
+        "3",
+        "--box-threshold",
+        "0.05",
+        "--text",
+        "Person",
+        "--pitch",
+        "off",
+        "--max-players",
+        "3",
+    )
     assert result.returncode == 0, result.stderr
     facts = json.loads((run / "run.json").read_text())
     detector = facts["autolabel"]["detector"]
@@ -73,8 +93,19 @@ def test_judo_imported_boxes_keep_the_two_fighters(shared_data: Path, tmp_path: 
     boxes = [{"box": box, "score": 0.9} for box in JUDO_FIGHTERS + JUDO_OTHERS]
     (tmp_path / "judo.json").write_text(json.dumps({"frames": {"0": boxes}}))
     run = tmp_path / "run"
-    result = autolabel(judo, "--out", run, "--detections", tmp_path / "judo.json", "--tracker",
-                       "test-sam2.1-tiny-128", "--max-frames", "4", "--max-side", "428")
+    result = autolabel(
+        judo,
+        "--out",
+        run,
+        "--detections",
+        tmp_path / "judo.json",
+        "--tracker",
+        "test-sam2.1-tiny-128",
+        "--max-frames",
+        "4",
+        "--max-side",
+        "428",
+    )
     assert result.returncode == 0, result.stderr
     records = json.loads((run / "detections.json").read_text())
     assert [r["kept"] for r in records if r["box"] in JUDO_FIGHTERS] == [True, True]
@@ -115,8 +146,14 @@ def pitch_with_everyone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     meta = generate_dataset(root, frames=6, players=6, width=320, height=180, seed=4, entering=1)
     frames = meta["sequences"]["seq000"]["frames"]
     roles = {(f["frame"], tuple(float(v) for v in g["box"])): g["role"] for f in frames for g in f["figures"]}
-    boxes = {str(f["frame"]): [{"box": g["box"]} for g in f["figures"]
-                               if g["box"][2] - g["box"][0] >= 8 and g["box"][3] - g["box"][1] >= 16] for f in frames}
+    boxes = {
+        str(f["frame"]): [
+            {"box": g["box"]}
+            for g in f["figures"]
+            if g["box"][2] - g["box"][0] >= 8 and g["box"][3] - g["box"][1] >= 16
+        ]
+        for f in frames
+    }
     (root / "everyone.json").write_text(json.dumps({"frames": boxes}))
     return root / "videos" / "seq000.mp4", root / "everyone.json", roles
 
@@ -155,8 +192,9 @@ def test_no_teams_keeps_the_referee(
 ) -> None:
     clip, detections, roles = pitch_with_everyone
     run = tmp_path / "run"
-    result = autolabel(clip, "--out", run, "--detections", detections, "--tracker", "test-sam2.1-tiny-128",
-                       "--no-teams")
+    result = autolabel(
+        clip, "--out", run, "--detections", detections, "--tracker", "test-sam2.1-tiny-128", "--no-teams"
+    )
     assert result.returncode == 0, result.stderr
     by_role = decisions_by_role(run, roles)
     assert len(by_role["referee"]) == 6
@@ -183,8 +221,9 @@ def test_one_kit_for_everyone_keeps_everyone_and_says_why(tmp_path: Path) -> Non
     detections = {str(i): [{"box": [b[0] + i, b[1], b[2] + i, b[3]]} for b in boxes] for i in range(4)}
     (tmp_path / "boxes.json").write_text(json.dumps({"frames": detections}))
     run = tmp_path / "run"
-    result = autolabel(frames, "--out", run, "--detections", tmp_path / "boxes.json", "--tracker",
-                       "test-sam2.1-tiny-128")
+    result = autolabel(
+        frames, "--out", run, "--detections", tmp_path / "boxes.json", "--tracker", "test-sam2.1-tiny-128"
+    )
     assert result.returncode == 0, result.stderr
     records = json.loads((run / "detections.json").read_text())
     assert len(records) == 28 and all(r["kept"] for r in records)
@@ -194,6 +233,8 @@ def test_one_kit_for_everyone_keeps_everyone_and_says_why(tmp_path: Path) -> Non
     assert officials["reason"] == "jersey colours did not separate clearly"
     assert officials["separation"] < officials["needed"] == 2.0
     assert officials["frames_not_removed"] == 4 and officials["dropped"] == 0
-    note = f"officials were not removed by jersey colour: jersey colours did not separate clearly " \
-           f"(separation {officials['separation']:.2f}, needed 2)"
+    note = (
+        f"officials were not removed by jersey colour: jersey colours did not separate clearly "
+        f"(separation {officials['separation']:.2f}, needed 2)"
+    )
     assert note in facts["warnings"] and f"note: {note}" in result.stdout

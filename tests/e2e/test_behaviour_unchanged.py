@@ -29,7 +29,10 @@ def test_outputs_equal_the_golden_manifest(tmp_path: Path) -> None:
     out = tmp_path / "golden"
     proc = subprocess.run(
         [sys.executable, str(GOLDEN / "produce.py"), str(out), "--tree", str(tree)],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=900,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=900,
     )
     # compared even when a step failed (produce.py writes what it can): the differences say what the failure changed
     report = differences(json.loads((GOLDEN / "expected.json").read_text()), build_manifest(out))
@@ -37,6 +40,7 @@ def test_outputs_equal_the_golden_manifest(tmp_path: Path) -> None:
         report.insert(0, f"produce.py failed (exit status {proc.returncode}):\n{proc.stderr[-4000:]}")
     assert not report, (
         f"the outputs of {tree} differ from tests/golden/expected.json (if on purpose, regenerate it: "
-        "tests/golden/README.md):\n" + "\n".join(report[:SHOWN]) + (f"\n... and {len(report) - SHOWN} more files"
-                                                               if len(report) > SHOWN else "")
+        "tests/golden/README.md):\n"
+        + "\n".join(report[:SHOWN])
+        + (f"\n... and {len(report) - SHOWN} more files" if len(report) > SHOWN else "")
     )

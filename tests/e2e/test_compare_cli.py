@@ -39,8 +39,20 @@ def gt_zip(dataset: Path) -> Path:
 
 
 def compare_args(dataset: Path, out: Path, *extra: str) -> list[str]:
-    return ["compare", str(dataset / "videos" / "seq000.mp4"), "--prompts", str(dataset / "prompts" / "seq000.json"),
-            "--model-a", SMALL, "--model-b", LARGE, "--out", str(out), "--quiet", *extra]
+    return [
+        "compare",
+        str(dataset / "videos" / "seq000.mp4"),
+        "--prompts",
+        str(dataset / "prompts" / "seq000.json"),
+        "--model-a",
+        SMALL,
+        "--model-b",
+        LARGE,
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
 
 
 def test_compare_prints_the_table_and_writes_summary_json(dataset: Path, gt_zip: Path, tmp_path: Path) -> None:

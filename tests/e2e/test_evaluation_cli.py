@@ -27,15 +27,26 @@ def run_module(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
-    proc = run_module("playerseg.synthetic", str(out), "--sequences", "1", "--frames", "12", "--players", "3",
-                      "--seed", "7")
+    proc = run_module(
+        "playerseg.synthetic", str(out), "--sequences", "1", "--frames", "12", "--players", "3", "--seed", "7"
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
 
 def segment(data: Path, out: Path, model: str) -> Path:
-    proc = run_module("playerseg", "segment", str(data / "videos" / f"{SEQ}.mp4"), "--model", model,
-                      "--prompts", str(data / "prompts" / f"{SEQ}.json"), "--out", str(out), "--quiet")
+    proc = run_module(
+        "playerseg",
+        "segment",
+        str(data / "videos" / f"{SEQ}.mp4"),
+        "--model",
+        model,
+        "--prompts",
+        str(data / "prompts" / f"{SEQ}.json"),
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -103,8 +114,16 @@ def test_sparse_ground_truth_scores_only_annotated_frames(data: Path, run_a: Pat
 
 
 def test_temporal_with_and_without_frames(data: Path, run_a: Path, tmp_path: Path) -> None:
-    with_frames = run_module("evaluation", "temporal", "--pred", str(run_a / "masks"), "--frames",
-                             str(data / "videos" / f"{SEQ}.mp4"), "--out", str(tmp_path / "t1"))
+    with_frames = run_module(
+        "evaluation",
+        "temporal",
+        "--pred",
+        str(run_a / "masks"),
+        "--frames",
+        str(data / "videos" / f"{SEQ}.mp4"),
+        "--out",
+        str(tmp_path / "t1"),
+    )
     assert with_frames.returncode == 0, with_frames.stderr
     table = pd.read_csv(tmp_path / "t1" / "temporal_per_frame.csv")
     assert len(table) == 12 * 3 and table.flow_consistency.notna().any()
@@ -140,8 +159,9 @@ def test_compare_two_runs_writes_a_report_that_renders_offline(
 
 
 def test_bad_input_is_one_line_and_exit_2(data: Path, run_a: Path, tmp_path: Path) -> None:
-    missing = run_module("evaluation", "score", "--pred", str(tmp_path / "nope"), "--gt", str(data),
-                         "--out", str(tmp_path / "o"))
+    missing = run_module(
+        "evaluation", "score", "--pred", str(tmp_path / "nope"), "--gt", str(data), "--out", str(tmp_path / "o")
+    )
     assert missing.returncode == 2 and missing.stderr.startswith("error: ")
     assert len(missing.stderr.strip().splitlines()) == 1
     small = tmp_path / "small"
@@ -152,8 +172,18 @@ def test_bad_input_is_one_line_and_exit_2(data: Path, run_a: Path, tmp_path: Pat
     mismatch = run_module("evaluation", "score", "--pred", str(small), "--gt", str(data), "--out", str(tmp_path / "o"))
     assert mismatch.returncode == 2 and "nearest" in mismatch.stderr
     assert len(mismatch.stderr.strip().splitlines()) == 1
-    resized = run_module("evaluation", "score", "--pred", str(small), "--gt", str(data), "--resize", "nearest",
-                         "--out", str(tmp_path / "o"))
+    resized = run_module(
+        "evaluation",
+        "score",
+        "--pred",
+        str(small),
+        "--gt",
+        str(data),
+        "--resize",
+        "nearest",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert resized.returncode == 0, resized.stderr
 
 

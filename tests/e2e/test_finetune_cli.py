@@ -26,7 +26,11 @@ def run_module(module: str, *args: str | Path, env: dict[str, str] | None = None
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     return subprocess.run(
         [sys.executable, "-m", module, *map(str, args)],
-        capture_output=True, text=True, cwd=REPO_ROOT, env={**environment, **(env or {})}, timeout=900,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**environment, **(env or {})},
+        timeout=900,
     )
 
 
@@ -41,8 +45,20 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def frames_model(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("finetuned") / "team-frames"
     result = run_module(
-        "playerseg.finetune", "--data", data, "--base", BASE, "--out", out, "--stage", "frames", "--epochs", "10",
-        "--patience", "10", *FAST,
+        "playerseg.finetune",
+        "--data",
+        data,
+        "--base",
+        BASE,
+        "--out",
+        out,
+        "--stage",
+        "frames",
+        "--epochs",
+        "10",
+        "--patience",
+        "10",
+        *FAST,
     )
     assert result.returncode == 0, result.stderr
     return out
@@ -89,8 +105,18 @@ def test_checkpoint_keeps_the_encoder_and_changes_the_decoder(frames_model: Path
 def test_the_output_folder_is_a_model_name(frames_model: Path, data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     result = run_module(
-        "playerseg", "segment", data / "videos" / "seq001.mp4", "--prompts", data / "prompts" / "seq001.json",
-        "--model", frames_model, "--out", run, "--device", "cpu", "--quiet",
+        "playerseg",
+        "segment",
+        data / "videos" / "seq001.mp4",
+        "--prompts",
+        data / "prompts" / "seq001.json",
+        "--model",
+        frames_model,
+        "--out",
+        run,
+        "--device",
+        "cpu",
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     facts = json.loads((run / "run.json").read_text())
@@ -103,8 +129,21 @@ def test_the_output_folder_is_a_model_name(frames_model: Path, data: Path, tmp_p
 def test_clips_stage_reports_flicker_before_and_after(frames_model: Path, data: Path, tmp_path: Path) -> None:
     out = tmp_path / "team-clips"
     result = run_module(
-        "playerseg.finetune", "--data", data, "--base", frames_model, "--out", out, "--stage", "clips",
-        "--epochs", "2", "--patience", "2", "--no-augment", *FAST,
+        "playerseg.finetune",
+        "--data",
+        data,
+        "--base",
+        frames_model,
+        "--out",
+        out,
+        "--stage",
+        "clips",
+        "--epochs",
+        "2",
+        "--patience",
+        "2",
+        "--no-augment",
+        *FAST,
     )
     assert result.returncode == 0, result.stderr
     assert "clips epoch 2" in result.stdout and "consecutive IoU" in result.stdout
@@ -118,7 +157,9 @@ def test_clips_stage_reports_flicker_before_and_after(frames_model: Path, data: 
     assert all(row["val_consecutive_iou"] for row in rows)
     trained = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
     start = torch.load(frames_model / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
-    assert all(torch.equal(trained[k], start[k]) for k in start if k.startswith(("image_encoder.", "sam_mask_decoder.")))
+    assert all(
+        torch.equal(trained[k], start[k]) for k in start if k.startswith(("image_encoder.", "sam_mask_decoder."))
+    )
     if facts["best_epoch"]["clips"] > 0:  # the memory path changed only when an epoch beat the start
         assert any(not torch.equal(trained[k], start[k]) for k in start if k.startswith("memory_attention."))
 
@@ -137,8 +178,20 @@ def test_bad_input_is_one_sentence(data: Path, frames_model: Path, tmp_path: Pat
 def test_a_failed_push_keeps_the_model(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "pushed"
     result = run_module(
-        "playerseg.finetune", "--data", data, "--base", BASE, "--out", out, "--epochs", "1",
-        "--max-steps-per-epoch", "1", "--push-to-hub", "someone/team-model", *FAST,
+        "playerseg.finetune",
+        "--data",
+        data,
+        "--base",
+        BASE,
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--max-steps-per-epoch",
+        "1",
+        "--push-to-hub",
+        "someone/team-model",
+        *FAST,
     )
     assert result.returncode == 1, result.stderr
     assert "Could not push" in result.stderr and "saved locally" in result.stderr and "Traceback" not in result.stderr

@@ -20,18 +20,36 @@ SEQ = "seq000"
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(tmp_path / "hf"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
 
 
 def run_module(*args: object, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *map(str, args)], capture_output=True, text=True, cwd=REPO_ROOT,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", *map(str, args)], capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600
+    )
 
 
 def segment_args(clip: Path, out: Path, *extra: object) -> list[object]:
-    return ["playerseg", "segment", clip / "videos" / f"{SEQ}.mp4", "--model", MODEL, "--prompts",
-            clip / "prompts" / f"{SEQ}.json", "--out", out, "--device", "cpu", "--quiet", *extra]
+    return [
+        "playerseg",
+        "segment",
+        clip / "videos" / f"{SEQ}.mp4",
+        "--model",
+        MODEL,
+        "--prompts",
+        clip / "prompts" / f"{SEQ}.json",
+        "--out",
+        out,
+        "--device",
+        "cpu",
+        "--quiet",
+        *extra,
+    ]
 
 
 def masks(run: Path) -> list[str]:
@@ -58,8 +76,23 @@ def no_staging_paths_inside(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
-    proc = run_module("playerseg.synthetic", out, "--sequences", "1", "--frames", "30", "--players", "2",
-                      "--width", "320", "--height", "180", "--seed", "7", env=environment(out))
+    proc = run_module(
+        "playerseg.synthetic",
+        out,
+        "--sequences",
+        "1",
+        "--frames",
+        "30",
+        "--players",
+        "2",
+        "--width",
+        "320",
+        "--height",
+        "180",
+        "--seed",
+        "7",
+        env=environment(out),
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -100,8 +133,14 @@ def test_a_folder_holding_a_run_is_refused_and_replaced_whole_with_overwrite(
 
 def terminate_part_way(clip: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Start a segment run, send SIGTERM once its first mask PNGs are in the partial folder, wait for it."""
-    process = subprocess.Popen([sys.executable, "-m", *map(str, segment_args(clip, out, "--overwrite"))],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", *map(str, segment_args(clip, out, "--overwrite"))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 300
     while not list(out.parent.glob(f".{out.name}.partial-*/masks/*.png")):
         assert process.poll() is None, process.communicate()
@@ -145,16 +184,29 @@ def test_evaluation_score_refuses_a_full_out_and_replaces_it_with_overwrite(
     assert leftovers(out) == []
     no_staging_paths_inside(out)
     (out / "x").mkdir()
-    deleting = run_module("evaluation", "temporal", "--pred", out / "x", "--out", out, "--overwrite",
-                          env=environment(tmp_path))
+    deleting = run_module(
+        "evaluation", "temporal", "--pred", out / "x", "--out", out, "--overwrite", env=environment(tmp_path)
+    )
     assert_one_sentence(deleting, 2, "an input of this run, which --overwrite would delete")
 
 
 @pytest.mark.parametrize("which", ["--model-a", "--model-b"])
 def test_compare_refuses_an_unknown_model_before_anything_runs(clip: Path, tmp_path: Path, which: str) -> None:
     out = tmp_path / "cmp"
-    args = ["playerseg", "compare", clip / "videos" / f"{SEQ}.mp4", "--prompts", clip / "prompts" / f"{SEQ}.json",
-            "--model-a", MODEL, "--model-b", MODEL, "--out", out, "--quiet"]
+    args = [
+        "playerseg",
+        "compare",
+        clip / "videos" / f"{SEQ}.mp4",
+        "--prompts",
+        clip / "prompts" / f"{SEQ}.json",
+        "--model-a",
+        MODEL,
+        "--model-b",
+        MODEL,
+        "--out",
+        out,
+        "--quiet",
+    ]
     args[args.index(which) + 1] = "no-such-model"
     proc = run_module(*args, env=environment(tmp_path))
     label = which[-1].upper()
@@ -165,9 +217,25 @@ def test_compare_refuses_an_unknown_model_before_anything_runs(clip: Path, tmp_p
 def test_compare_keeps_the_other_models_results_but_exits_1_when_one_fails(clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     # sam2.1-tiny is a known name, but offline with an empty Hugging Face cache it cannot load
-    proc = run_module("playerseg", "compare", clip / "videos" / f"{SEQ}.mp4", "--prompts",
-                      clip / "prompts" / f"{SEQ}.json", "--model-a", MODEL, "--model-b", "sam2.1-tiny", "--out", out,
-                      "--max-frames", "6", "--device", "cpu", "--quiet", env=environment(tmp_path))
+    proc = run_module(
+        "playerseg",
+        "compare",
+        clip / "videos" / f"{SEQ}.mp4",
+        "--prompts",
+        clip / "prompts" / f"{SEQ}.json",
+        "--model-a",
+        MODEL,
+        "--model-b",
+        "sam2.1-tiny",
+        "--out",
+        out,
+        "--max-frames",
+        "6",
+        "--device",
+        "cpu",
+        "--quiet",
+        env=environment(tmp_path),
+    )
     assert_one_sentence(proc, 1, "error: Model B (sam2.1-tiny) is not available")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["models"]["A"]["ok"] and not summary["models"]["B"]["ok"]

@@ -28,8 +28,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         (bytes(range(256)) * 8, "is not UTF-8 text"),
         (json.dumps({"version": 1, "prompts": []}).encode(), '"prompts" is empty'),
-        (json.dumps({"version": 1, "prompts": [{**GOOD, "points": [[20, 20, 0]]}]}).encode(),
-         "Object 1 has only negative points"),
+        (
+            json.dumps({"version": 1, "prompts": [{**GOOD, "points": [[20, 20, 0]]}]}).encode(),
+            "Object 1 has only negative points",
+        ),
         (json.dumps({"version": 1, "prompts": [GOOD], "objects": ["striker"]}).encode(), "unknown key(s) objects"),
     ],
     ids=["binary", "empty", "negative-only", "unknown-key"],
@@ -41,8 +43,11 @@ def test_a_bad_prompts_file_is_one_sentence_and_exit_2(
     prompts = tmp_path / "uploads" / "prompts.json"
     prompts.parent.mkdir()
     prompts.write_bytes(content)
-    models = ["--model", "test-sam2.1-tiny-128"] if command == "segment" else [
-        "--model-a", "test-sam2.1-tiny-128", "--model-b", "test-sam2.1-tiny-128"]
+    models = (
+        ["--model", "test-sam2.1-tiny-128"]
+        if command == "segment"
+        else ["--model-a", "test-sam2.1-tiny-128", "--model-b", "test-sam2.1-tiny-128"]
+    )
     code = main([command, str(clip), *models, "--prompts", str(prompts), "--out", str(tmp_path / "out")])
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code == EXIT_USER_ERROR

@@ -51,17 +51,26 @@ def check_run_folder(run: Path, frames: int, width: int, height: int, objects: i
 @pytest.fixture(scope="module")
 def synthetic_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
-    proc = playerseg("playerseg.synthetic", str(out), "--sequences", "1", "--frames", "12", "--players", "3",
-                     "--seed", "7")
+    proc = playerseg(
+        "playerseg.synthetic", str(out), "--sequences", "1", "--frames", "12", "--players", "3", "--seed", "7"
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
 
 def test_segment_synthetic_clip_writes_the_run_folder(synthetic_clip: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"),
-                     "--model", "test-sam2.1-tiny-128", "--prompts", str(synthetic_clip / "prompts" / "seq000.json"),
-                     "--out", str(run))
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(synthetic_clip / "prompts" / "seq000.json"),
+        "--out",
+        str(run),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "RANDOM WEIGHTS" in proc.stdout
     info = probe_video(synthetic_clip / "videos" / "seq000.mp4")
@@ -91,8 +100,18 @@ def test_segment_measures_flicker_as_it_writes(synthetic_clip: Path, tmp_path: P
 
     clip = synthetic_clip / "videos" / "seq000.mp4"
     run = tmp_path / "run"
-    proc = playerseg("playerseg", "segment", str(clip), "--model", "test-sam2.1-tiny-128",
-                     "--prompts", str(synthetic_clip / "prompts" / "seq000.json"), "--out", str(run), "--quiet")
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(clip),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(synthetic_clip / "prompts" / "seq000.json"),
+        "--out",
+        str(run),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     flicker_line = next(line for line in proc.stdout.splitlines() if line.startswith("flicker: consecutive IoU"))
     assert "RANDOM WEIGHTS" in flicker_line
@@ -109,9 +128,22 @@ def test_segment_with_frame_skipping_carries_masks_on_skipped_frames(synthetic_c
     """A threshold no motion reaches: every frame that may be skipped is, so processed frames are the prompt frame
     and every (skip-max + 1)-th frame after it; every frame still gets its masks."""
     run = tmp_path / "run"
-    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"),
-                     "--model", "test-sam2.1-tiny-128", "--prompts", str(synthetic_clip / "prompts" / "seq000.json"),
-                     "--out", str(run), "--skip-motion", "10000", "--skip-max", "2", "--quiet")
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(synthetic_clip / "prompts" / "seq000.json"),
+        "--out",
+        str(run),
+        "--skip-motion",
+        "10000",
+        "--skip-max",
+        "2",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "frame skipping: 8 of 12 frame visits carried masks" in proc.stdout
     with open(run / "frames.csv", newline="") as handle:
@@ -119,8 +151,14 @@ def test_segment_with_frame_skipping_carries_masks_on_skipped_frames(synthetic_c
     assert [int(row["skipped_passes"]) for row in rows] == [0 if i % 3 == 0 else 1 for i in range(12)]
     assert all(float(row["gate_ms"]) > 0 for row in rows[1:])
     facts = json.loads((run / "run.json").read_text())
-    assert facts["frame_skipping"] == {"threshold_px": 10000.0, "max_consecutive": 2, "work_height": 180,
-                                       "skipped_visits": 8, "visits": 12, "skipped_share": 0.6667}
+    assert facts["frame_skipping"] == {
+        "threshold_px": 10000.0,
+        "max_consecutive": 2,
+        "work_height": 180,
+        "skipped_visits": 8,
+        "visits": 12,
+        "skipped_share": 0.6667,
+    }
     from evaluation.profiling import profile_from_frames_csv
 
     profile = profile_from_frames_csv(run / "frames.csv")  # the evaluation package reads the new columns
@@ -132,8 +170,19 @@ def test_segment_with_frame_skipping_carries_masks_on_skipped_frames(synthetic_c
 def test_segment_real_juggle_clip_with_one_click(juggle_clip: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.json"
     PromptSet([Prompt.from_click(0, 1, 700, 230)]).save(prompts)  # on the juggler's shirt
-    proc = playerseg("playerseg", "segment", str(juggle_clip), "--model", "test-sam2.1-tiny-128",
-                     "--prompts", str(prompts), "--out", str(tmp_path / "run"), "--max-frames", "24")
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(juggle_clip),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(tmp_path / "run"),
+        "--max-frames",
+        "24",
+    )
     assert proc.returncode == 0, proc.stderr
     check_run_folder(tmp_path / "run", 24, 1280, 720, objects=1)
     assert probe_video(tmp_path / "run" / "overlay.mp4").duration_s == pytest.approx(1.0, abs=0.1)
@@ -142,8 +191,17 @@ def test_segment_real_juggle_clip_with_one_click(juggle_clip: Path, tmp_path: Pa
 def test_segment_real_judo_frames_with_a_click_on_each_fighter(judo_dir: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.json"
     PromptSet([Prompt.from_click(0, 1, 375, 250), Prompt.from_click(0, 2, 470, 260)]).save(prompts)
-    proc = playerseg("playerseg", "segment", str(judo_dir), "--model", "test-sam2.1-tiny-128",
-                     "--prompts", str(prompts), "--out", str(tmp_path / "run"))
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(judo_dir),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert proc.returncode == 0, proc.stderr
     check_run_folder(tmp_path / "run", 16, 854, 480, objects=2)
     assert sorted(p.name for p in (tmp_path / "run" / "masks").glob("*.png"))[-1] == "00015.png"
@@ -153,12 +211,28 @@ def test_stride_and_start_name_masks_by_clip_frame(synthetic_clip: Path, tmp_pat
     prompts = PromptSet.load(synthetic_clip / "prompts" / "seq000.json")
     shifted = tmp_path / "prompts.json"
     PromptSet([Prompt(frame=2, object_id=p.object_id, points=p.points) for p in prompts.prompts]).save(shifted)
-    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"),
-                     "--model", "test-sam2.1-tiny-128", "--prompts", str(shifted), "--out", str(tmp_path / "run"),
-                     "--start", "2", "--stride", "3")
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(shifted),
+        "--out",
+        str(tmp_path / "run"),
+        "--start",
+        "2",
+        "--stride",
+        "3",
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "run" / "masks").glob("*.png")) == [
-        "00002.png", "00005.png", "00008.png", "00011.png"]
+        "00002.png",
+        "00005.png",
+        "00008.png",
+        "00011.png",
+    ]
     with open(tmp_path / "run" / "frames.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert [int(r["frame"]) for r in rows] == [2, 5, 8, 11]
@@ -166,9 +240,18 @@ def test_stride_and_start_name_masks_by_clip_frame(synthetic_clip: Path, tmp_pat
 
 def test_offline_real_model_exits_non_zero_with_one_sentence(synthetic_clip: Path, tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"), "--model",
-                     "sam2.1-large", "--prompts", str(synthetic_clip / "prompts" / "seq000.json"),
-                     "--out", str(tmp_path / "run"), env=env)
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "sam2.1-large",
+        "--prompts",
+        str(synthetic_clip / "prompts" / "seq000.json"),
+        "--out",
+        str(tmp_path / "run"),
+        env=env,
+    )
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: Model sam2.1-large needs sam2.1_hiera_large.pt")
@@ -185,8 +268,17 @@ def test_offline_real_model_exits_non_zero_with_one_sentence(synthetic_clip: Pat
     ],
 )
 def test_bad_input_is_one_clear_message(synthetic_clip: Path, tmp_path: Path, change: list[str], message: str) -> None:
-    args = ["playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"), "--model", "test-sam2.1-tiny-128",
-            "--prompts", str(synthetic_clip / "prompts" / "seq000.json"), "--out", str(tmp_path / "run")]
+    args = [
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(synthetic_clip / "prompts" / "seq000.json"),
+        "--out",
+        str(tmp_path / "run"),
+    ]
     if change[0] == "--prompts":
         args[args.index("--prompts") + 1] = str(tmp_path / change[1])
     else:
@@ -198,6 +290,15 @@ def test_bad_input_is_one_clear_message(synthetic_clip: Path, tmp_path: Path, ch
 def test_prompt_outside_the_frame_is_rejected(synthetic_clip: Path, tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.json"
     PromptSet([Prompt.from_click(0, 1, 5000, 10)]).save(prompts)
-    proc = playerseg("playerseg", "segment", str(synthetic_clip / "videos" / "seq000.mp4"), "--model",
-                     "test-sam2.1-tiny-128", "--prompts", str(prompts), "--out", str(tmp_path / "run"))
+    proc = playerseg(
+        "playerseg",
+        "segment",
+        str(synthetic_clip / "videos" / "seq000.mp4"),
+        "--model",
+        "test-sam2.1-tiny-128",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert proc.returncode == 2 and "object 1" in proc.stderr and "Traceback" not in proc.stderr

@@ -24,8 +24,14 @@ from evaluation.results.temporal import ObjectStability, TemporalResult
 # Hand-made results
 
 
-def accuracy(name: str, J: list[list[float]], F: list[list[float]] | None = None, sequence: str = "seq",
-             object_ids: tuple[int, ...] | None = None, first_frame: int = 0) -> AccuracyResult:
+def accuracy(
+    name: str,
+    J: list[list[float]],
+    F: list[list[float]] | None = None,
+    sequence: str = "seq",
+    object_ids: tuple[int, ...] | None = None,
+    first_frame: int = 0,
+) -> AccuracyResult:
     j = np.asarray(J, dtype=np.float64)
     f = np.asarray(F, dtype=np.float64) if F is not None else j.copy()
     return AccuracyResult(
@@ -38,8 +44,9 @@ def accuracy(name: str, J: list[list[float]], F: list[list[float]] | None = None
     )
 
 
-def stability(object_id: int, iou: float, flow: float | None, volatility: float, jitter: float, toggles: int,
-              flips: float) -> ObjectStability:
+def stability(
+    object_id: int, iou: float, flow: float | None, volatility: float, jitter: float, toggles: int, flips: float
+) -> ObjectStability:
     return ObjectStability(object_id, 5, iou, flow, volatility, jitter, toggles, flips)
 
 
@@ -60,8 +67,14 @@ def temporal(name: str, objects: tuple[ObjectStability, ...], frames: int = 5, f
     )
 
 
-def profile(name: str, latency: list[float], prompt: list[int] = (), warmup: int = 0,
-            kind: str = "process_rss", peak: float = 512.0) -> ProfileResult:
+def profile(
+    name: str,
+    latency: list[float],
+    prompt: list[int] = (),
+    warmup: int = 0,
+    kind: str = "process_rss",
+    peak: float = 512.0,
+) -> ProfileResult:
     n = len(latency)
     frames = np.arange(n)
     return ProfileResult(
@@ -205,8 +218,7 @@ def test_model_comparison_bars_show_davis_means_per_model() -> None:
 
 
 def test_model_comparison_pools_sequences_of_one_model_over_objects() -> None:
-    pooled = model_comparison_bars([accuracy("A", [[1.0]], sequence="s1"),
-                                           accuracy("A", [[0.0, 0.5]], sequence="s2")])
+    pooled = model_comparison_bars([accuracy("A", [[1.0]], sequence="s1"), accuracy("A", [[0.0, 0.5]], sequence="s2")])
     assert bar(pooled, "A", "J") == pytest.approx(0.5)  # mean of three objects: 1, 0, 0.5
     dataset = DatasetAccuracy("A", (accuracy("A", [[1.0]], sequence="s1"), accuracy("A", [[0.0, 0.5]], sequence="s2")))
     assert bar(model_comparison_bars([dataset]), "A", "J") == pytest.approx(0.5)
@@ -281,8 +293,9 @@ def test_latency_timeline_marks_prompt_and_warmup_frames_and_percentiles() -> No
 
 
 def test_latency_histogram_uses_tracking_frames_only() -> None:
-    fig = latency_histogram([profile("A", [300.0, 40.0, 10.0, 20.0], prompt=[0], warmup=2),
-                                    profile("B", [7.0, 8.0, 9.0])])
+    fig = latency_histogram(
+        [profile("A", [300.0, 40.0, 10.0, 20.0], prompt=[0], warmup=2), profile("B", [7.0, 8.0, 9.0])]
+    )
     assert [t.name for t in fig.data] == ["A", "B"]
     assert list(fig.data[0].x) == [10.0, 20.0]
     assert list(fig.data[1].x) == [7.0, 8.0, 9.0]
@@ -294,8 +307,9 @@ def test_latency_histogram_uses_tracking_frames_only() -> None:
     [("cuda_allocated", "GPU memory allocated (MiB)"), ("process_rss", "process RSS (MiB), CPU")],
 )
 def test_memory_axis_says_what_was_measured(kind: str, axis: str) -> None:
-    fig = memory_timeline([profile("A", [1.0, 2.0, 3.0], kind=kind, peak=700.0),
-                                  profile("B", [1.0, 2.0], kind=kind, peak=300.0)])
+    fig = memory_timeline(
+        [profile("A", [1.0, 2.0, 3.0], kind=kind, peak=700.0), profile("B", [1.0, 2.0], kind=kind, peak=300.0)]
+    )
     assert fig.layout.yaxis.title.text == axis
     peak = next(t for t in fig.data if t.name.startswith("A · peak"))
     assert peak.line.dash == "dash"

@@ -29,6 +29,7 @@ def test_round_trip_and_pycocotools(seed: int) -> None:
     text = encode_mask(mask)
     assert np.array_equal(counts_to_mask(np.array(decode_counts(text)), *mask.shape), mask)
     from pycocotools import mask as coco  # the independent reference (requirements-dev.txt)
+
     assert coco.encode(np.asfortranarray(mask.astype(np.uint8)))["counts"].decode("ascii") == text
 
 

@@ -297,8 +297,12 @@ def test_coco_file_decodes_per_frame_with_higher_id_winning(tmp_path: Path) -> N
             {"id": 12, "file_name": "clip/frame_00009.jpg", "height": H, "width": W},  # no annotations: empty
         ],
         "annotations": [
-            {"image_id": 10, "track_id": 5, "category_id": 1,
-             "segmentation": {"size": [H, W], "counts": coco_counts(ball)}},
+            {
+                "image_id": 10,
+                "track_id": 5,
+                "category_id": 1,
+                "segmentation": {"size": [H, W], "counts": coco_counts(ball)},
+            },
             {"image_id": 10, "track_id": 2, "segmentation": {"size": [H, W], "counts": coco_counts(person)}},
             {"image_id": 11, "object_id": 2, "segmentation": {"size": [H, W], "counts": column_major_runs(person)}},
         ],
@@ -394,9 +398,12 @@ def test_save_coco_rle_round_trip_keeps_ids_void_and_frames(tmp_path: Path) -> N
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # pycocotools under numpy 2
 def test_save_coco_rle_writes_what_pycocotools_computes(tmp_path: Path) -> None:
     from pycocotools import mask as mask_api  # the independent reference (requirements-dev.txt)
+
     rng = np.random.default_rng(7)
-    truth = {frame: rng.choice(np.array([0, 1, 2, 9, 255], np.uint8), size=(H, W), p=[0.6, 0.1, 0.1, 0.1, 0.1])
-             for frame in range(3)}
+    truth = {
+        frame: rng.choice(np.array([0, 1, 2, 9, 255], np.uint8), size=(H, W), p=[0.6, 0.1, 0.1, 0.1, 0.1])
+        for frame in range(3)
+    }
     document = json.loads(save_coco_rle(MaskSequence.from_arrays("seq", truth), tmp_path / "out.json").read_text())
     for annotation in document["annotations"]:
         labels = truth[document["images"][annotation["image_id"] - 1]["frame_index"]]
@@ -606,8 +613,14 @@ def write_video(path: Path, colours: list[tuple[int, int, int]], size: tuple[int
 
 
 COLOURS = [
-    (200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30),
-    (30, 200, 200), (200, 30, 200), (120, 120, 120), (240, 240, 240),
+    (200, 30, 30),
+    (30, 200, 30),
+    (30, 30, 200),
+    (200, 200, 30),
+    (30, 200, 200),
+    (200, 30, 200),
+    (120, 120, 120),
+    (240, 240, 240),
 ]
 
 

@@ -257,8 +257,7 @@ def test_to_pandas_one_row_per_gt_id() -> None:
     # gt 1: pred 5, lost on frames 4-5, back as 6. gt 2: never predicted.
     pred = [label_map({5: LEFT})] * 4 + [label_map({})] * 2 + [label_map({6: LEFT})] * 4
     table = identity_metrics(gt, pred).to_pandas()
-    assert list(table.columns) == ["gt_id", "pred_id", "frames_present", "frames_matched", "switches",
-                                   "fragmentations"]
+    assert list(table.columns) == ["gt_id", "pred_id", "frames_present", "frames_matched", "switches", "fragmentations"]
     assert table["gt_id"].tolist() == [1, 2]
     assert table.loc[0, "pred_id"] in (5, 6)
     assert table["pred_id"].isna().tolist() == [False, True]
@@ -361,9 +360,7 @@ def test_frame_matches_reach_the_best_iou_sum_at_a_low_threshold(seed: int) -> N
         scored = gt != 255
         gts, preds = present_ids(gt, scored), present_ids(pred, scored)
         iou = {(g, p): reference_iou(gt, pred, g, p) for g in gts for p in preds}
-        best = max(
-            sum(iou[g, p] for g, p in m.items() if iou[g, p] >= 0.1) for m in one_to_one_maps(gts, preds)
-        )
+        best = max(sum(iou[g, p] for g, p in m.items() if iou[g, p] >= 0.1) for m in one_to_one_maps(gts, preds))
         matches = frame_matches(gt, pred, min_iou=0.1)
         assert all(iou[g, p] >= 0.1 for g, p in matches.items())
         assert sum(iou[g, p] for g, p in matches.items()) == pytest.approx(best)
@@ -387,6 +384,7 @@ def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float
 
 def test_agrees_with_motmetrics_on_box_like_masks() -> None:
     import motmetrics as mm  # the independent reference: missing means the test set-up is broken, not a skip
+
     rng = np.random.default_rng(11)
     # A 4 x 4 grid of 20-pixel cells. Each gt box spans cell offsets 3..15 and its pred box moves by at most
     # 2 pixels each way, so every box stays inside its cell: boxes never overlap within one map and the masks are
@@ -418,18 +416,20 @@ def test_agrees_with_motmetrics_on_box_like_masks() -> None:
         gt_clip.append(label_map(gt_boxes, shape=(4 * cell, 4 * cell)))
         pred_clip.append(label_map(pred_boxes, shape=(4 * cell, 4 * cell)))
         distances = np.array(
-            [[1 - box_iou(g, p) if box_iou(g, p) >= 0.5 else np.nan for p in pred_boxes.values()]
-             for g in gt_boxes.values()]
+            [
+                [1 - box_iou(g, p) if box_iou(g, p) >= 0.5 else np.nan for p in pred_boxes.values()]
+                for g in gt_boxes.values()
+            ]
         ).reshape(len(gt_boxes), len(pred_boxes))
         accumulator.update(list(gt_boxes), list(pred_boxes), distances)
 
-    expected = mm.metrics.create().compute(
-        accumulator, metrics=["num_switches", "num_fragmentations", "idf1", "idp", "idr", "idtp"], name="clip"
-    ).iloc[0]
+    expected = (
+        mm.metrics.create()
+        .compute(accumulator, metrics=["num_switches", "num_fragmentations", "idf1", "idp", "idr", "idtp"], name="clip")
+        .iloc[0]
+    )
     result = identity_metrics(gt_clip, pred_clip, min_iou=0.5)
     assert result.id_switches == expected["num_switches"] > 0
     assert result.fragmentations == expected["num_fragmentations"] > 0
     assert result.idtp == expected["idtp"]
-    assert (result.idf1, result.idp, result.idr) == pytest.approx(
-        (expected["idf1"], expected["idp"], expected["idr"])
-    )
+    assert (result.idf1, result.idp, result.idr) == pytest.approx((expected["idf1"], expected["idp"], expected["idr"]))

@@ -25,10 +25,24 @@ RANDOM_NOTE = "RANDOM WEIGHTS: test-size models, their masks mean nothing"
 # Hand-made results for two models, A and B
 
 
-def accuracy(name: str, J: np.ndarray, F: np.ndarray, sequence: str = "seq000",
-             missing: tuple[int, ...] = (), extra: tuple[int, ...] = ()) -> AccuracyResult:
-    return AccuracyResult(name, sequence, tuple(range(J.shape[0])), tuple(range(1, J.shape[1] + 1)), J, F,
-                          missing_objects=missing, extra_objects=extra)
+def accuracy(
+    name: str,
+    J: np.ndarray,
+    F: np.ndarray,
+    sequence: str = "seq000",
+    missing: tuple[int, ...] = (),
+    extra: tuple[int, ...] = (),
+) -> AccuracyResult:
+    return AccuracyResult(
+        name,
+        sequence,
+        tuple(range(J.shape[0])),
+        tuple(range(1, J.shape[1] + 1)),
+        J,
+        F,
+        missing_objects=missing,
+        extra_objects=extra,
+    )
 
 
 def temporal(name: str, flow: bool, iou: float) -> TemporalResult:
@@ -40,10 +54,17 @@ def temporal(name: str, flow: bool, iou: float) -> TemporalResult:
         for o in (1, 2)
     )
     centroid = np.stack(np.meshgrid(np.arange(k), np.arange(frames)), axis=-1).astype(np.float64)
-    return TemporalResult(name, tuple(range(frames)), (1, 2), objects,
-                          area=np.arange(frames * k, dtype=np.float64).reshape(frames, k), centroid=centroid,
-                          consecutive_iou=pair, flow_consistency=pair * 0.5 if flow else None,
-                          boundary_flip=np.zeros((frames, k)))
+    return TemporalResult(
+        name,
+        tuple(range(frames)),
+        (1, 2),
+        objects,
+        area=np.arange(frames * k, dtype=np.float64).reshape(frames, k),
+        centroid=centroid,
+        consecutive_iou=pair,
+        flow_consistency=pair * 0.5 if flow else None,
+        boundary_flip=np.zeros((frames, k)),
+    )
 
 
 def profile(name: str, kind: str, base_ms: float) -> ProfileResult:
@@ -65,8 +86,15 @@ def profile(name: str, kind: str, base_ms: float) -> ProfileResult:
 
 def agreement() -> AgreementResult:
     n = 5
-    return AgreementResult("A", "B", tuple(range(n)), (1, 2), iou=np.tile([[0.875, 0.5]], (n, 1)),
-                           differing_pixels=np.full(n, 10.0), differing_share=np.full(n, 0.0125))
+    return AgreementResult(
+        "A",
+        "B",
+        tuple(range(n)),
+        (1, 2),
+        iou=np.tile([[0.875, 0.5]], (n, 1)),
+        differing_pixels=np.full(n, 10.0),
+        differing_share=np.full(n, 0.0125),
+    )
 
 
 RNG = np.random.default_rng(3)
@@ -144,7 +172,7 @@ def test_report_loads_nothing_from_the_network(page_html: str, plotly_js: str) -
 
 
 def test_header_names_title_models_and_devices(page_html: str) -> None:
-    header = page_html[page_html.index('<header class="top">'): page_html.index("</header>")]
+    header = page_html[page_html.index('<header class="top">') : page_html.index("</header>")]
     assert "A vs B on seq000" in header
     assert re.search(r"Created</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d", header)
     assert "A (cpu, memory: CPU process RSS)" in header
@@ -165,8 +193,15 @@ def test_notes_come_first_and_random_weights_stand_out(page_html: str) -> None:
 def test_accuracy_tables_carry_the_davis_numbers(page_html: str) -> None:
     table = section(page_html, "accuracy")
     for result in ACCURACY:
-        for value in (result.JF_mean, result.J_mean, result.J_recall, result.J_decay, result.F_mean,
-                      result.F_recall, result.F_decay):
+        for value in (
+            result.JF_mean,
+            result.J_mean,
+            result.J_recall,
+            result.J_decay,
+            result.F_mean,
+            result.F_recall,
+            result.F_decay,
+        ):
             assert f">{value:.3f}<" in table
         for obj in result.per_object:
             for value in (obj.JF, obj.J.mean, obj.J.decay, obj.F.mean, obj.F.decay):
@@ -180,16 +215,16 @@ def test_dataset_accuracy_pools_sequences_per_model(tmp_path: Path) -> None:
     s2 = accuracy("A", np.array([[0.0, 0.5]]), np.array([[0.0, 0.5]]), sequence="s2", missing=(1,))
     page = write_report(tmp_path, "dataset", accuracy=[DatasetAccuracy("A", (s1, s2))]).read_text()
     table = section(page, "accuracy")
-    assert "<td>A</td><td class=\"num\">2</td><td class=\"num\">2</td><td class=\"num\">0.500</td>" in table
+    assert '<td>A</td><td class="num">2</td><td class="num">2</td><td class="num">0.500</td>' in table
     assert "s2 / object 1" in table
     assert figure_count(page) == 1 + 2 * 2  # summary + J&F and box per sequence
 
 
 def test_flicker_table_carries_per_model_and_per_object_numbers(page_html: str) -> None:
     table = section(page_html, "temporal")
-    assert "<td>A</td><td class=\"num\">6</td><td class=\"num\">0.812</td><td class=\"num\">0.875</td>" in table
+    assert '<td>A</td><td class="num">6</td><td class="num">0.812</td><td class="num">0.875</td>' in table
     # B ran without frames: its flow consistency is shown as missing, not as zero.
-    assert "<td>B</td><td class=\"num\">6</td><td class=\"num\">0.688</td><td class=\"num\">–</td>" in table
+    assert '<td>B</td><td class="num">6</td><td class="num">0.688</td><td class="num">–</td>' in table
     assert ">0.094<" in table  # mean area volatility of A: (0.0625 + 0.125) / 2
     assert ">3<" in table  # presence toggles of A: 1 + 2
     assert ">0.125<" in table  # per-object J decay
@@ -232,10 +267,10 @@ def test_csv_files_round_trip_with_pandas(full_report: Path) -> None:
         "temporal_per_frame.csv": pd.concat([t.to_pandas() for t in TEMPORAL], ignore_index=True),
         "temporal_per_object.csv": pd.concat([t.objects_to_pandas() for t in TEMPORAL], ignore_index=True),
         "latency_per_frame.csv": pd.concat([p.to_pandas() for p in PROFILES], ignore_index=True),
-        "latency_summary.csv": pd.DataFrame([{"name": p.name, **latency_summary_dict(p.summary())}
-                                             for p in PROFILES]),
+        "latency_summary.csv": pd.DataFrame([{"name": p.name, **latency_summary_dict(p.summary())} for p in PROFILES]),
         "agreement_per_frame.csv": AGREEMENT.to_pandas().assign(name_a="A", name_b="B")[
-            ["name_a", "name_b", "frame", "object_id", "iou", "differing_share"]],
+            ["name_a", "name_b", "frame", "object_id", "iou", "differing_share"]
+        ],
     }
     assert sorted(p.name for p in folder.glob("*.csv")) == sorted(expected)
     for name, table in expected.items():

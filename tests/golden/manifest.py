@@ -61,8 +61,19 @@ JSON_TOKEN = re.compile(
 # other column (frame, time_s = the frame's time in the clip, passes, visible_objects, motion_px, J, F, IoU...) is
 # compared. Empty cells stay empty.
 CSV_VOLATILE_COLUMNS = {
-    "latency_ms", "decode_ms", "prompt_ms", "detect_ms", "gate_ms", "memory_mb", "peak_memory_mb",
-    "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "fps",
+    "latency_ms",
+    "decode_ms",
+    "prompt_ms",
+    "detect_ms",
+    "gate_ms",
+    "memory_mb",
+    "peak_memory_mb",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "mean_ms",
+    "fps",
 }
 
 # --- logs (each CLI's stdout/stderr, saved by produce.py as logs/STEP.stdout|stderr) --------------------------------
@@ -89,8 +100,20 @@ HTML_SECTION = re.compile(r'<section id="([^"]+)">.*?</section>', re.S)
 
 TEXT_SUFFIXES = {".json", ".csv", ".html", ".stdout", ".stderr", ".txt", ".md"}
 # packages whose versions decide the bytes (numerics, codecs, report templates): recorded beside the digests
-ENVIRONMENT_PACKAGES = ("torch", "numpy", "av", "opencv-python", "opencv-python-headless", "pillow", "plotly",
-                        "pandas", "gradio", "gradio_client", "transformers", "sam2")
+ENVIRONMENT_PACKAGES = (
+    "torch",
+    "numpy",
+    "av",
+    "opencv-python",
+    "opencv-python-headless",
+    "pillow",
+    "plotly",
+    "pandas",
+    "gradio",
+    "gradio_client",
+    "transformers",
+    "sam2",
+)
 
 
 def digest(data: str | bytes) -> str:
@@ -175,7 +198,7 @@ def csv_entry(text: str) -> dict[str, Any]:
         for index in volatile:
             if index < len(cells) and cells[index] != "":
                 cells[index] = MASK
-        masked.append(_csv_line(cells) + line[len(body):])
+        masked.append(_csv_line(cells) + line[len(body) :])
     return {"sha256": digest("".join(masked)), "lines": [line.rstrip("\r\n") for line in masked]}
 
 
@@ -199,8 +222,10 @@ def html_entry(text: str) -> dict[str, Any]:
     text = HTML_LATENCY_SECTION.sub(_mask_latency_section, text)
     sections = {f"section {m.group(1)}": digest(m.group(0)) for m in HTML_SECTION.finditer(text)}
     body = max(text.find("<body"), 0)
-    parts = {"<head> (style, plotly.js)": digest(text[:body]), "header, notes, footer":
-             digest(HTML_SECTION.sub("", text[body:]))}
+    parts = {
+        "<head> (style, plotly.js)": digest(text[:body]),
+        "header, notes, footer": digest(HTML_SECTION.sub("", text[body:])),
+    }
     return {"sha256": digest(text), "parts": {**parts, **sections}}
 
 
@@ -232,8 +257,12 @@ def environment() -> dict[str, Any]:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    return {"python": platform.python_version(), "machine": platform.machine(), "system": platform.system(),
-            "packages": packages}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "packages": packages,
+    }
 
 
 def build_manifest(out: str | Path) -> dict[str, Any]:
@@ -251,13 +280,16 @@ def differences(expected: dict[str, Any], actual: dict[str, Any], shown: int = 5
     report = _grouped("missing", sorted(want.keys() - got.keys())) + _grouped("new", sorted(got.keys() - want.keys()))
     for path in sorted(want.keys() & got.keys()):
         if want[path]["sha256"] != got[path]["sha256"]:
-            report.append(f"changed: {path}" + "".join(f"\n    {line}" for line in _detail(want[path], got[path],
-                                                                                          shown)))
+            report.append(
+                f"changed: {path}" + "".join(f"\n    {line}" for line in _detail(want[path], got[path], shown))
+            )
     if report and expected.get("environment") != actual.get("environment"):
         want_env, got_env = json.dumps(expected.get("environment")), json.dumps(actual.get("environment"))
-        report.append(f"note: the environment differs from the one expected.json was made in (regenerate it there "
-                      f"from the pre-change code, see tests/golden/README.md):\n    expected {want_env}\n"
-                      f"    actual   {got_env}")
+        report.append(
+            f"note: the environment differs from the one expected.json was made in (regenerate it there "
+            f"from the pre-change code, see tests/golden/README.md):\n    expected {want_env}\n"
+            f"    actual   {got_env}"
+        )
     return report
 
 
@@ -269,8 +301,10 @@ def _grouped(what: str, paths: list[str], most: int = 3) -> list[str]:
     lines = []
     for folder, inside in folders.items():
         if len(inside) > most:
-            lines.append(f"{what}: {folder}/ ({len(inside)} files: {inside[0].rpartition('/')[2]} ... "
-                         f"{inside[-1].rpartition('/')[2]})")
+            lines.append(
+                f"{what}: {folder}/ ({len(inside)} files: {inside[0].rpartition('/')[2]} ... "
+                f"{inside[-1].rpartition('/')[2]})"
+            )
         else:
             lines += [f"{what}: {path}" for path in inside]
     return lines
@@ -287,8 +321,10 @@ def _detail(want: dict[str, Any], got: dict[str, Any], shown: int) -> list[str]:
             changed = [key for key in keys if a.get(key, ABSENT) != b.get(key, ABSENT)]
             if not changed:
                 return [f"same {kind}: their order, the formatting, escaping or line endings differ"]
-            lines = [f"{key}: expected {_short(a.get(key, ABSENT))}\n    {key}:      got {_short(b.get(key, ABSENT))}"
-                     for key in changed[:shown]]
+            lines = [
+                f"{key}: expected {_short(a.get(key, ABSENT))}\n    {key}:      got {_short(b.get(key, ABSENT))}"
+                for key in changed[:shown]
+            ]
             return lines + ([f"... and {len(changed) - shown} more"] if len(changed) > shown else [])
     return ["(bytes differ)"]
 

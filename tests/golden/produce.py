@@ -70,7 +70,11 @@ class Producer:
         and the next steps still run (those that need its output fail too): the manifest shows all that changed."""
         started = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-m", *map(str, args)], capture_output=True, text=True, cwd=self.tree, env=self.env,
+            [sys.executable, "-m", *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=self.tree,
+            env=self.env,
             timeout=600,
         )
         for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
@@ -110,19 +114,82 @@ def produce_cli_outputs(producer: Producer) -> None:
     producer.run("synthetic", "playerseg.synthetic", data, *DATASET)
     write_ground_truth_zip(data / "Annotations" / SEQ, gt_zip)
     common = ["--device", "cpu", "--quiet"]
-    producer.run("segment", "playerseg", "segment", video, "--model", SMALL, "--prompts", prompts,
-                 "--out", out / "segment", *common)
-    producer.run("segment-skip", "playerseg", "segment", video, "--model", SMALL, "--prompts", prompts,
-                 "--out", out / "segment-skip", "--skip-motion", "3", "--skip-max", "2", *common)
+    producer.run(
+        "segment",
+        "playerseg",
+        "segment",
+        video,
+        "--model",
+        SMALL,
+        "--prompts",
+        prompts,
+        "--out",
+        out / "segment",
+        *common,
+    )
+    producer.run(
+        "segment-skip",
+        "playerseg",
+        "segment",
+        video,
+        "--model",
+        SMALL,
+        "--prompts",
+        prompts,
+        "--out",
+        out / "segment-skip",
+        "--skip-motion",
+        "3",
+        "--skip-max",
+        "2",
+        *common,
+    )
     write_imported_detections(data / "meta.json", out / "detections-import.json")
-    producer.run("autolabel", "playerseg", "autolabel", video, "--out", out / "autolabel", "--detections",
-                 out / "detections-import.json", "--tracker", SMALL, *common)
-    producer.run("compare", "playerseg", "compare", video, "--prompts", prompts, "--model-a", SMALL,
-                 "--model-b", LARGE, "--gt", gt_zip, "--stride", "2", "--out", out / "compare", *common)
+    producer.run(
+        "autolabel",
+        "playerseg",
+        "autolabel",
+        video,
+        "--out",
+        out / "autolabel",
+        "--detections",
+        out / "detections-import.json",
+        "--tracker",
+        SMALL,
+        *common,
+    )
+    producer.run(
+        "compare",
+        "playerseg",
+        "compare",
+        video,
+        "--prompts",
+        prompts,
+        "--model-a",
+        SMALL,
+        "--model-b",
+        LARGE,
+        "--gt",
+        gt_zip,
+        "--stride",
+        "2",
+        "--out",
+        out / "compare",
+        *common,
+    )
     producer.run("score", "evaluation", "score", "--pred", out / "segment", "--gt", data, "--out", out / "score")
     producer.run("temporal", "evaluation", "temporal", "--pred", out / "segment", "--out", out / "temporal")
-    producer.run("evaluation-compare", "evaluation", "compare", out / "segment", out / "segment-skip",
-                 "--gt", data, "--out", out / "evaluation-compare")
+    producer.run(
+        "evaluation-compare",
+        "evaluation",
+        "compare",
+        out / "segment",
+        out / "segment-skip",
+        "--gt",
+        data,
+        "--out",
+        out / "evaluation-compare",
+    )
 
 
 def produce_app_output(tree: Path, out: Path) -> None:
@@ -160,8 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     """Produce OUT; exit status 1 (after writing everything it could) when a step failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="output folder (must not exist or be empty)")
-    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parents[2],
-                        help="checkout whose code runs (default: the one holding this script)")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=Path(__file__).resolve().parents[2],
+        help="checkout whose code runs (default: the one holding this script)",
+    )
     args = parser.parse_args(argv)
     out, tree = args.out.resolve(), args.tree.resolve()
     if out.exists() and any(out.iterdir()):

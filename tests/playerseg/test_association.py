@@ -84,8 +84,13 @@ def test_unconfirmed_tracks_end_after_lost_frames_and_a_birth_there_is_a_suspect
     new_id = book.start(12, (1, 0, 11, 30))  # someone appears where track 1 was last seen
     assert new_id == 3, "ids are never reused"
     kinds = [(e.kind, e.track_id, e.other_id) for e in book.events]
-    assert kinds == [("start", 1, None), ("start", 2, None), ("end", 1, None), ("start", 3, None),
-                     ("suspected switch", 3, 1)]
+    assert kinds == [
+        ("start", 1, None),
+        ("start", 2, None),
+        ("end", 1, None),
+        ("start", 3, None),
+        ("suspected switch", 3, 1),
+    ]
     assert book.suspected_switches == 1
     book.start(40, (200, 0, 210, 30))  # far away and long after: a new player, not a switch
     assert book.suspected_switches == 1

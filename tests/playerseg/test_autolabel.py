@@ -54,8 +54,9 @@ def role_of(meta: dict[str, Any], frame: int, box: list[float]) -> tuple[str, in
 @pytest.fixture(scope="module")
 def autolabelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     root = tmp_path_factory.mktemp("autolabel")
-    meta = generate_dataset(root / "data", frames=FRAMES, players=PLAYERS, width=320, height=180, seed=4,
-                            entering=ENTERING)
+    meta = generate_dataset(
+        root / "data", frames=FRAMES, players=PLAYERS, width=320, height=180, seed=4, entering=ENTERING
+    )
     (root / "detections.json").write_text(json.dumps(meta_detections(meta, every=EVERY)))
     job = AutoLabelJob(
         clip=str(root / "data" / "videos" / "seq000.mp4"),
@@ -82,8 +83,10 @@ def test_the_filter_keeps_exactly_the_players(autolabelled: tuple[Path, dict[str
     for record in records:
         role, figure = role_of(meta, record["frame"], record["box"])
         # spelled out: pytest's repr of the record would cut off the reason and the track id
-        why = f"frame {record['frame']} {role} {figure}: kept={record['kept']} reason={record['reason']!r} " \
-              f"track={record['track_id']} cluster={record['cluster']}"
+        why = (
+            f"frame {record['frame']} {role} {figure}: kept={record['kept']} reason={record['reason']!r} "
+            f"track={record['track_id']} cluster={record['cluster']}"
+        )
         assert record["kept"] == (role == "player"), why
         assert (record["reason"] is None) == record["kept"]
         assert (record["track_id"] is not None) == record["kept"]
@@ -118,8 +121,12 @@ def test_one_track_id_per_player_and_the_entering_player_gets_a_new_one(
     ids_of_player_sets = {player: set(ids) for player, ids in ids_of_player.items()}
 
     entering = PLAYERS
-    entered = min(f["frame"] for f in meta["sequences"]["seq000"]["frames"] for g in f["figures"]
-                  if g["object_id"] == entering and f["frame"] % EVERY == 0 and detectable(g["box"]))
+    entered = min(
+        f["frame"]
+        for f in meta["sequences"]["seq000"]["frames"]
+        for g in f["figures"]
+        if g["object_id"] == entering and f["frame"] % EVERY == 0 and detectable(g["box"])
+    )
     assert entered > 0
     starts = {e["track_id"]: e["frame"] for e in facts["autolabel"]["id_events"] if e["kind"] == "start"}
     entering_track = next(iter(ids_of_player_sets[entering]))
@@ -149,8 +156,11 @@ def test_masks_follow_the_tracks(autolabelled: tuple[Path, dict[str, Any]]) -> N
 
 
 def test_duplicates_are_the_lower_scored_overlapping_boxes() -> None:
-    boxes = [Detection((0, 0, 10, 30), 0.9, "person"), Detection((0, 1, 10, 31), 0.8, "person"),
-             Detection((40, 0, 50, 30), 0.7, "person")]
+    boxes = [
+        Detection((0, 0, 10, 30), 0.9, "person"),
+        Detection((0, 1, 10, 31), 0.8, "person"),
+        Detection((40, 0, 50, 30), 0.7, "person"),
+    ]
     assert duplicate_reasons(boxes, 0.7) == [None, "duplicate box", None]
 
 

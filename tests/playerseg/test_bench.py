@@ -29,8 +29,23 @@ def test_grid_prompts_put_one_click_per_object_inside_the_frame() -> None:
 
 def test_bench_prints_and_writes_the_figures(clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
-    code = main(["bench", "--model", "test-sam2.1-tiny-128", "--clip", str(clip), "--objects", "3", "--frames", "5",
-                 "--device", "cpu", "--out", str(out)])
+    code = main(
+        [
+            "bench",
+            "--model",
+            "test-sam2.1-tiny-128",
+            "--clip",
+            str(clip),
+            "--objects",
+            "3",
+            "--frames",
+            "5",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "RANDOM WEIGHTS" in printed and "bare propagation" in printed

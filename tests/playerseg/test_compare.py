@@ -85,7 +85,12 @@ def run(
     ground_truth = read_ground_truth(gt_zip, out / "work")
     events: list[tuple[str, str, int, int]] = []
     comparison = compare_models(
-        clip, prompts, [SMALL, LARGE], out, pool=pool, ground_truth=ground_truth,
+        clip,
+        prompts,
+        [SMALL, LARGE],
+        out,
+        pool=pool,
+        ground_truth=ground_truth,
         progress=lambda *event: events.append(event),
     )
     return comparison, events
@@ -121,8 +126,13 @@ def test_both_models_write_complete_run_folders_and_shared_videos(run, prompts: 
 def test_summary_holds_both_models_metrics_and_is_json(run) -> None:
     comparison, _ = run
     summary = json.loads(json.dumps(comparison.summary()))  # plain JSON values only
-    assert summary["clip"] == {"width": WIDTH, "height": HEIGHT, "fps": 24.0, "frames": FRAMES,
-                               "duration_s": pytest.approx(FRAMES / 24, abs=0.01)}
+    assert summary["clip"] == {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "fps": 24.0,
+        "frames": FRAMES,
+        "duration_s": pytest.approx(FRAMES / 24, abs=0.01),
+    }
     assert summary["selection"]["frames"] == FRAMES and summary["selection"]["first_frame"] == 0
     for label, name in (("A", SMALL), ("B", LARGE)):
         model = summary["models"][label]
@@ -135,8 +145,7 @@ def test_summary_holds_both_models_metrics_and_is_json(run) -> None:
         assert 0 <= flicker["consecutive_iou"] <= 1 and flicker["flow_consistency"] is not None
         assert sorted(row["object_id"] for row in flicker["objects"]) == [1, 2]
         assert model["accuracy"]["frames_scored"] == FRAMES and 0 <= model["accuracy"]["JF_mean"] <= 1
-    assert summary["agreement"]["models"] == [comparison.outcomes[0].display_name,
-                                              comparison.outcomes[1].display_name]
+    assert summary["agreement"]["models"] == [comparison.outcomes[0].display_name, comparison.outcomes[1].display_name]
     files = summary["files"]
     for key in ("side_by_side", "disagreement", "report", "A", "B"):
         assert Path(files[key]).exists()
@@ -154,7 +163,8 @@ def test_accuracy_matches_score_sequence_on_the_run_folders_masks(run, gt_json: 
         np.testing.assert_allclose(outcome.accuracy.F, direct.F, atol=1e-9)
         assert outcome.accuracy.name == outcome.display_name
         assert comparison.summary()["models"][outcome.label]["accuracy"]["J_mean"] == pytest.approx(
-            direct.J_mean, abs=1e-4)
+            direct.J_mean, abs=1e-4
+        )
     assert any(f"{FRAMES} of {FRAMES} ground-truth frames" in notice for notice in comparison.notices)
 
 
@@ -197,14 +207,22 @@ def test_an_unavailable_model_fails_alone(
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     bar = frame.shape[0] - HEIGHT
     left, right = frame[bar:, :WIDTH], frame[bar:, WIDTH : 2 * WIDTH]
+
     def colourfulness(half: np.ndarray) -> float:
         return float(np.abs(half.astype(int) - half.mean(axis=2, keepdims=True)).mean())
 
     assert colourfulness(right) < 2 < colourfulness(left)  # greyed, while A's overlay is in colour
     assert right.max() > 200 and np.median(right) < 60  # white text on a darkened frame
     summary = json.loads(json.dumps(comparison.summary()))
-    assert summary["models"]["B"] == {**summary["models"]["B"], "ok": False, "error": b.error, "latency": None,
-                                      "memory": None, "flicker": None, "accuracy": None}
+    assert summary["models"]["B"] == {
+        **summary["models"]["B"],
+        "ok": False,
+        "error": b.error,
+        "latency": None,
+        "memory": None,
+        "flicker": None,
+        "accuracy": None,
+    }
     assert summary["models"]["A"]["ok"] is True and summary["agreement"] is None
     assert summary["files"]["B"] is None and summary["files"]["disagreement"] is None
 
@@ -214,7 +232,12 @@ def test_same_model_twice_agrees_with_itself_on_a_strided_selection(
 ) -> None:
     on_frame_one = PromptSet([Prompt(frame=1, object_id=p.object_id, points=p.points) for p in prompts.prompts])
     comparison = compare_models(
-        clip, on_frame_one, [SMALL, SMALL], tmp_path / "out", pool=pool, selection=Selection(stride=2),
+        clip,
+        on_frame_one,
+        [SMALL, SMALL],
+        tmp_path / "out",
+        pool=pool,
+        selection=Selection(stride=2),
         ground_truth=read_ground_truth(gt_json, tmp_path / "work"),
     )
     a, b = comparison.outcomes
@@ -240,11 +263,16 @@ def test_bad_input_fails_the_whole_call_before_any_model_loads(clip: Path, tmp_p
         compare_models(clip, PromptSet([]), [SMALL, SMALL], tmp_path, pool=pool)
     with pytest.raises(ValueError, match="exactly two models"):
         compare_models(clip, outside, [SMALL], tmp_path, pool=pool)
-    wrong_size = read_ground_truth(_zip_of(tmp_path / "gt.zip", {"00000.png": np.ones((10, 10), np.uint8)}),
-                                   tmp_path)
+    wrong_size = read_ground_truth(_zip_of(tmp_path / "gt.zip", {"00000.png": np.ones((10, 10), np.uint8)}), tmp_path)
     with pytest.raises(GroundTruthError, match="10x10"):
-        compare_models(clip, PromptSet([Prompt.from_click(0, 1, 5, 5)]), [SMALL, SMALL], tmp_path, pool=pool,
-                       ground_truth=wrong_size)
+        compare_models(
+            clip,
+            PromptSet([Prompt.from_click(0, 1, 5, 5)]),
+            [SMALL, SMALL],
+            tmp_path,
+            pool=pool,
+            ground_truth=wrong_size,
+        )
 
 
 def test_disagreement_frame_colours_hand_worked_pixels() -> None:
@@ -293,8 +321,10 @@ def test_read_ground_truth_accepts_a_flat_zip_and_the_coco_json(dataset: Path, g
     labels = np.zeros((HEIGHT, WIDTH), np.uint8)
     labels[10:20, 30:40] = 1
     flat = read_ground_truth(
-        _zip_of(tmp_path / "masks.zip", {"00003.png": labels, "00005.png": labels, "notes.txt": b"x",
-                                         "__MACOSX/._00003.png": b"junk"}),
+        _zip_of(
+            tmp_path / "masks.zip",
+            {"00003.png": labels, "00005.png": labels, "notes.txt": b"x", "__MACOSX/._00003.png": b"junk"},
+        ),
         tmp_path / "work",
     )
     assert flat.name == "masks" and flat.frames == (3, 5) and np.array_equal(flat.read(5), labels)
@@ -335,11 +365,15 @@ def test_read_ground_truth_refuses_bad_uploads(kind: str, message: str, tmp_path
         from evaluation.sequence import MaskSequence
 
         path = tmp_path / "gt.json"
-        documents = [json.loads(save_coco_rle(MaskSequence.from_arrays(name, {0: labels}), path).read_text())
-                     for name in ("one", "two")]
-        merged = {"images": documents[0]["images"] + [{**image, "id": 2} for image in documents[1]["images"]],
-                  "annotations": documents[0]["annotations"]
-                  + [{**ann, "id": 2, "image_id": 2} for ann in documents[1]["annotations"]]}
+        documents = [
+            json.loads(save_coco_rle(MaskSequence.from_arrays(name, {0: labels}), path).read_text())
+            for name in ("one", "two")
+        ]
+        merged = {
+            "images": documents[0]["images"] + [{**image, "id": 2} for image in documents[1]["images"]],
+            "annotations": documents[0]["annotations"]
+            + [{**ann, "id": 2, "image_id": 2} for ann in documents[1]["annotations"]],
+        }
         path.write_text(json.dumps(merged))
     elif kind == "unnumbered":
         path = _zip_of(tmp_path / "gt.zip", {"mask_a.png": labels})
@@ -368,13 +402,19 @@ def test_only_prompted_objects_are_scored_for_both_models_with_one_notice(
     only_one = PromptSet([p for p in prompts.prompts if p.object_id == 1])
     truth = read_ground_truth(gt_json, tmp_path / "work")
     comparison = compare_models(
-        clip, only_one, [SMALL, "autolabel:test-gdino-tiny+test-sam2.1-tiny-128"], tmp_path / "out", pool=pool,
-        selection=Selection(max_frames=3), ground_truth=truth,
+        clip,
+        only_one,
+        [SMALL, "autolabel:test-gdino-tiny+test-sam2.1-tiny-128"],
+        tmp_path / "out",
+        pool=pool,
+        selection=Selection(max_frames=3),
+        ground_truth=truth,
     )
     notice = "Ground truth object 2 was not prompted: it is not scored."
     assert comparison.notices.count(notice) == 1  # both models gave it: listed once
     only_player_one = MaskSequence.from_arrays(
-        "truth", {f: np.where(truth.read(f) == 1, 1, 0) for f in truth.frames if f < 3})
+        "truth", {f: np.where(truth.read(f) == 1, 1, 0) for f in truth.frames if f < 3}
+    )
     for outcome in comparison.outcomes:
         assert outcome.ok and outcome.accuracy is not None
         assert outcome.accuracy.object_ids == (1,) and outcome.accuracy.extra_objects == ()
@@ -386,7 +426,8 @@ def test_only_prompted_objects_are_scored_for_both_models_with_one_notice(
         np.testing.assert_allclose(outcome.accuracy.J, direct.J, atol=1e-9)
         np.testing.assert_allclose(outcome.accuracy.F, direct.F, atol=1e-9)
         assert comparison.summary()["models"][outcome.label]["accuracy"]["J_mean"] == pytest.approx(
-            direct.J_mean, abs=1e-4)
+            direct.J_mean, abs=1e-4
+        )
     # ground truth given afterwards (the app's accuracy tab): the same objects, the notice still once
     score_comparison(comparison, read_ground_truth(gt_json, tmp_path / "again"))
     assert comparison.notices.count(notice) == 1

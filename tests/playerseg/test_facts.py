@@ -23,10 +23,30 @@ from playerseg.runs.facts import (
     Timings,
 )
 
-TRACKER = ModelFacts("test-sam2.1-tiny-128", "configs/sam2.1/sam2.1_hiera_t.yaml", 128, "random", "random", "random",
-                     True, "random weights", "cpu", False)
-MODEL_KEYS = ["model", "config", "image_size", "source", "checkpoint", "checkpoint_sha256", "random_weights",
-              "weights", "device", "compiled"]
+TRACKER = ModelFacts(
+    "test-sam2.1-tiny-128",
+    "configs/sam2.1/sam2.1_hiera_t.yaml",
+    128,
+    "random",
+    "random",
+    "random",
+    True,
+    "random weights",
+    "cpu",
+    False,
+)
+MODEL_KEYS = [
+    "model",
+    "config",
+    "image_size",
+    "source",
+    "checkpoint",
+    "checkpoint_sha256",
+    "random_weights",
+    "weights",
+    "device",
+    "compiled",
+]
 
 
 def run_facts(**changes: object) -> RunFacts:
@@ -57,8 +77,21 @@ def round_trip(facts: RunFacts) -> dict:
 
 def test_a_segment_run_json_keeps_its_keys_and_order() -> None:
     written = round_trip(run_facts())
-    assert list(written) == [*MODEL_KEYS, "clip", "selection", "objects", "prompts", "prompt_space", "latency",
-                             "memory", "timings", "warnings", "created", "host", "command"]
+    assert list(written) == [
+        *MODEL_KEYS,
+        "clip",
+        "selection",
+        "objects",
+        "prompts",
+        "prompt_space",
+        "latency",
+        "memory",
+        "timings",
+        "warnings",
+        "created",
+        "host",
+        "command",
+    ]
     assert list(written["timings"]) == ["tracking_s", "masks_s", "overlay_s", "flicker_s"]
     assert written["latency"]["prompt_ms"] is None and list(written["latency"])[-1] == "total_s"
     assert written["prompt_space"] == "processed frames (selection index, processed pixels)"

@@ -39,9 +39,7 @@ def shifted_view(height: int, width: int, dx: int, dy: int, seed: int = 0) -> np
     return np.ascontiguousarray(big[margin - dy : margin - dy + height, margin - dx : margin - dx + width])
 
 
-def square_scene(
-    height: int, width: int, squares: list[tuple[int, int, int]], background_seed: int = 0
-) -> np.ndarray:
+def square_scene(height: int, width: int, squares: list[tuple[int, int, int]], background_seed: int = 0) -> np.ndarray:
     """Static textured background with textured squares pasted at (x, y, side); square i uses texture seed 10 + i."""
     frame = texture(height, width, background_seed).copy()
     for index, (x, y, side) in enumerate(squares):
@@ -221,9 +219,7 @@ def test_carry_moves_a_mask_with_its_object(dx: int, dy: int) -> None:
 def test_carry_scales_the_flow_to_full_size() -> None:
     # 720 px high: flow runs at a quarter size, so an unscaled flow would move the leading edge 4 px, not 16.
     height, width, side, x, y, dx = 720, 1280, 160, 500, 300, 16
-    gate = skipped_gate(
-        square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y, side)])
-    )
+    gate = skipped_gate(square_scene(height, width, [(x, y, side)]), square_scene(height, width, [(x + dx, y, side)]))
 
     carried = gate.carry({1: box_mask(height, width, x, y, side)})
 

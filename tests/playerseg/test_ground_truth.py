@@ -25,8 +25,15 @@ UPLOAD_NAME = "my masks (final).zip"
 
 
 def clip_info(frames: int = FRAMES, width: int = WIDTH, height: int = HEIGHT) -> VideoInfo:
-    return VideoInfo(path="/srv/clips/clip.mp4", width=width, height=height, fps=24.0, frame_count=frames,
-                     duration_s=frames / 24, codec="h264")
+    return VideoInfo(
+        path="/srv/clips/clip.mp4",
+        width=width,
+        height=height,
+        fps=24.0,
+        frame_count=frames,
+        duration_s=frames / 24,
+        codec="h264",
+    )
 
 
 def png_bytes(labels: np.ndarray, tmp_path: Path) -> bytes:

@@ -53,7 +53,12 @@ def run_offline(code: str, hf_home: Path) -> dict:
     env.update(HF_HOME=str(hf_home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -120,7 +125,11 @@ def grounding_dino_tiny_config() -> Any:  # transformers.GroundingDinoConfig
     from transformers import BertConfig, GroundingDinoConfig, SwinConfig
 
     backbone = SwinConfig(
-        window_size=7, image_size=224, embed_dim=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+        window_size=7,
+        image_size=224,
+        embed_dim=96,
+        depths=[2, 2, 6, 2],
+        num_heads=[3, 6, 12, 24],
         out_indices=[2, 3, 4],
     )
     config = GroundingDinoConfig(backbone_config=backbone, text_config=BertConfig())

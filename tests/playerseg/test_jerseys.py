@@ -58,8 +58,10 @@ def test_tally_says_nothing_when_the_officials_went_everywhere_and_why_not_when_
     assert off.note() is None
     few = OfficialsTally("on", 2.0)
     few.add(decision(False, "too few people with a visible shirt", 7.0, colours=3), dropped=0)
-    assert few.note() == "officials were not removed by jersey colour: too few people with a visible shirt " \
-                         "(3 shirt colours, needed 5)"
+    assert (
+        few.note() == "officials were not removed by jersey colour: too few people with a visible shirt "
+        "(3 shirt colours, needed 5)"
+    )
 
 
 def test_one_odd_colour_in_the_pool_does_not_take_the_officials_place() -> None:

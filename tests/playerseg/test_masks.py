@@ -175,6 +175,7 @@ def test_rle_round_trip(index: int) -> None:
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside pycocotools' decode
 def test_rle_matches_pycocotools(index: int) -> None:
     from pycocotools import mask as coco  # the independent reference (requirements-dev.txt)
+
     mask = random_masks()[index]
     theirs = coco.encode(np.asfortranarray(mask.astype(np.uint8)))
     ours = rle_encode(mask)

@@ -441,7 +441,9 @@ def test_earlier_frames_colours_let_a_frame_with_few_people_judge_the_referee() 
     assert [d.reason for d in pooled.decisions] == [None, None, "official's colour"]
     assert pooled.officials is not None and pooled.officials.removed and pooled.officials.colours == 10
     assert [(c.label, c.members, c.pooled) for c in pooled.clusters] == [
-        ("team 1", 1, 4), ("team 2", 1, 4), ("officials", 1, 2)
+        ("team 1", 1, 4),
+        ("team 2", 1, 4),
+        ("officials", 1, 2),
     ]
 
 

@@ -134,8 +134,11 @@ def negative_only_data() -> dict:
     """Object 1 is fine; object 3 has negative points only, on two frames."""
     return {
         "version": 1,
-        "prompts": [good_entry(), good_entry(object_id=3, points=[[5, 5, 0]]),
-                    good_entry(frame=2, object_id=3, points=[[6, 6, 0], [7, 7, 0]])],
+        "prompts": [
+            good_entry(),
+            good_entry(object_id=3, points=[[5, 5, 0]]),
+            good_entry(frame=2, object_id=3, points=[[6, 6, 0], [7, 7, 0]]),
+        ],
     }
 
 

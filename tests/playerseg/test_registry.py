@@ -160,4 +160,3 @@ def test_compile_is_refused_on_cpu_and_on_zero_gpu(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     with pytest.raises(ModelUnavailableError, match="off on ZeroGPU"):
         check_compile("cuda")
-

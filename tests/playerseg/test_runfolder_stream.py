@@ -83,7 +83,10 @@ def read_video(path: Path) -> np.ndarray:
 
 @pytest.mark.parametrize("background", [False, True])
 def test_the_streamed_folder_equals_the_folder_written_afterwards(
-    model, clip: Path, tmp_path: Path, background: bool  # noqa: ANN001
+    model,
+    clip: Path,
+    tmp_path: Path,
+    background: bool,  # noqa: ANN001
 ) -> None:
     prompts = PromptSet([Prompt.from_click(0, 1, 100, 90), Prompt.from_click(0, 2, 220, 90)])
     with open_selection(str(clip)) as store:
@@ -95,7 +98,9 @@ def test_the_streamed_folder_equals_the_folder_written_afterwards(
     names = sorted(p.name for p in (streamed / "masks").glob("*.png"))
     assert names == sorted(p.name for p in (afterwards / "masks").glob("*.png")) and len(names) == FRAMES
     for name in names:
-        assert np.array_equal(read_palette_png(streamed / "masks" / name), read_palette_png(afterwards / "masks" / name))
+        assert np.array_equal(
+            read_palette_png(streamed / "masks" / name), read_palette_png(afterwards / "masks" / name)
+        )
     assert np.abs(read_video(streamed / "overlay.mp4").astype(int) - read_video(afterwards / "overlay.mp4")).mean() < 1
     assert (streamed / "frames.csv").read_text() == (afterwards / "frames.csv").read_text()
     facts = json.loads((streamed / "run.json").read_text())

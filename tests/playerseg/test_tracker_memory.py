@@ -70,8 +70,9 @@ def plain(model: LoadedModel) -> tuple[list[FrameResult], list[int]]:
 def test_memory_window_of_the_sam2_1_settings_and_a_strided_model(model: LoadedModel) -> None:
     # 7 memories (num_maskmem) = the previous frame + 5 more; 16 object pointers = 15 earlier frames
     assert memory_window(model.predictor) == 15
-    strided = SimpleNamespace(num_maskmem=7, memory_temporal_stride_for_eval=3, max_obj_ptrs_in_encoder=16,
-                              use_obj_ptrs_in_encoder=False)
+    strided = SimpleNamespace(
+        num_maskmem=7, memory_temporal_stride_for_eval=3, max_obj_ptrs_in_encoder=16, use_obj_ptrs_in_encoder=False
+    )
     assert memory_window(strided) == 1 + 3 * 5
 
 

@@ -72,7 +72,9 @@ def stock_masks(model: LoadedModel, frames: Path, prompts: PromptSet) -> dict[Ma
             state = predictor.init_state(video_path=str(frames))
             for p in group:
                 predictor.add_new_points_or_box(
-                    state, p.frame, p.object_id,
+                    state,
+                    p.frame,
+                    p.object_id,
                     points=[[q.x, q.y] for q in p.points] or None,
                     labels=[int(q.positive) for q in p.points] or None,
                     box=None if p.box is None else [p.box.x0, p.box.y0, p.box.x1, p.box.y1],

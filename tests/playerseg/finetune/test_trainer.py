@@ -95,7 +95,9 @@ class _ScriptedTrainer(Trainer):
     def _train_epoch(self, stage: str, epoch: int, *args: Any) -> EpochRecord:
         with torch.no_grad():
             self.net.sam_mask_decoder.weight += 1.0
-        return EpochRecord(stage, epoch, 1.0 / epoch, 0, 0, 0, 0, 1e-5, 1, 0.1, 0.0, _val(self.scores[epoch - 1]), False)
+        return EpochRecord(
+            stage, epoch, 1.0 / epoch, 0, 0, 0, 0, 1e-5, 1, 0.1, 0.0, _val(self.scores[epoch - 1]), False
+        )
 
 
 def test_early_stopping_keeps_the_best_epoch() -> None:

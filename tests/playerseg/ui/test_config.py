@@ -15,7 +15,9 @@ def test_a_checkpoint_in_the_list_is_the_finetuned_model_b() -> None:
     config = AppConfig.from_env({"PLAYERSEG_MODELS": "sam2.1-large, sam2.1-small, /ckpt/players.pt"})
     assert config.finetuned == ("/ckpt/players.pt",)
     assert config.default_pair() == ("sam2.1-large", "/ckpt/players.pt")
-    with_autolabeler = AppConfig.from_env({"PLAYERSEG_MODELS": "autolabel:test-gdino-tiny+sam2.1-large,/ckpt/players.pt"})
+    with_autolabeler = AppConfig.from_env(
+        {"PLAYERSEG_MODELS": "autolabel:test-gdino-tiny+sam2.1-large,/ckpt/players.pt"}
+    )
     assert with_autolabeler.finetuned == ("/ckpt/players.pt",)
     assert with_autolabeler.default_pair() == ("autolabel:test-gdino-tiny+sam2.1-large", "/ckpt/players.pt")
 
@@ -46,19 +48,33 @@ def test_finetuned_folders_in_the_models_dir_are_offered(tmp_path) -> None:
 
     team = tmp_path / "team"
     team.mkdir()
-    torch.save({"model": load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()}, team / "checkpoint.pt")
+    torch.save(
+        {"model": load_video_model("test-sam2.1-tiny-128", "cpu").predictor.state_dict()}, team / "checkpoint.pt"
+    )
     facts = {
-        "base": "test-sam2.1-tiny-128", "stages": ["frames", "clips"], "random_base": True,
-        "data": {"split": {"train": ["a", "b", "c"], "val": ["d"]}}, "created": "2026-11-23T10:00:00+00:00",
-        "val_before": {"JF": 0.015, "consecutive_iou": 0.5}, "val_after": {"JF": 0.108, "consecutive_iou": 0.6},
+        "base": "test-sam2.1-tiny-128",
+        "stages": ["frames", "clips"],
+        "random_base": True,
+        "data": {"split": {"train": ["a", "b", "c"], "val": ["d"]}},
+        "created": "2026-11-23T10:00:00+00:00",
+        "val_before": {"JF": 0.015, "consecutive_iou": 0.5},
+        "val_after": {"JF": 0.108, "consecutive_iou": 0.6},
     }
     (team / "model.json").write_text(json.dumps(facts))
-    config = AppConfig.from_env({"PLAYERSEG_MODELS": "sam2.1-large,sam2.1-small", "PLAYERSEG_MODELS_DIR": str(tmp_path)})
+    config = AppConfig.from_env(
+        {"PLAYERSEG_MODELS": "sam2.1-large,sam2.1-small", "PLAYERSEG_MODELS_DIR": str(tmp_path)}
+    )
     assert config.models == ("sam2.1-large", "sam2.1-small", str(team))
     assert config.default_pair() == ("sam2.1-large", str(team))  # the finetuned model is B
     text = models_facts("sam2.1-large", str(team))
     assert text.startswith("**Model B, finetuned: team**")
-    for part in ("test-sam2.1-tiny-128 finetuned (frames + clips)", "on 3 sequences", "0.015 → 0.108",
-                 "consecutive IoU 0.500 → 0.600", "random weights", "2026-11-23"):
+    for part in (
+        "test-sam2.1-tiny-128 finetuned (frames + clips)",
+        "on 3 sequences",
+        "0.015 → 0.108",
+        "consecutive IoU 0.500 → 0.600",
+        "random weights",
+        "2026-11-23",
+    ):
         assert part in text
     assert models_facts("sam2.1-large", "sam2.1-small") == ""

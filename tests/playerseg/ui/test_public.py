@@ -44,8 +44,12 @@ def test_only_files_inside_the_upload_folder_are_accepted(tmp_path: Path) -> Non
     accepted = uploaded_file({"path": str(inside), "orig_name": "my clip.mp4"}, "video", uploads)
     assert accepted.path == inside.resolve() and accepted.name == "my clip.mp4"
     sentences = set()
-    for value in ({"path": str(outside)}, {"path": str(tmp_path / "missing.mp4")},
-                  {"path": str(uploads / "abc" / ".." / ".." / "secret.mp4")}, {"path": str(uploads / "abc")}):
+    for value in (
+        {"path": str(outside)},
+        {"path": str(tmp_path / "missing.mp4")},
+        {"path": str(uploads / "abc" / ".." / ".." / "secret.mp4")},
+        {"path": str(uploads / "abc")},
+    ):
         with pytest.raises(UploadError) as caught:
             uploaded_file(value, "video", uploads)
         sentences.add(str(caught.value))
@@ -92,7 +96,11 @@ def test_a_run_past_its_time_stops_the_whole_comparison(tmp_path: Path) -> None:
     seen = []
     with pytest.raises(RunStopped, match="stopped after 0 s"):
         compare_models(
-            tmp_path / "data" / "videos" / "seq000.mp4", prompts, ["test-sam2.1-tiny-128"] * 2, tmp_path / "out",
-            pool=ModelPool(device="cpu"), progress=with_deadline(lambda *a: seen.append(a), 0),
+            tmp_path / "data" / "videos" / "seq000.mp4",
+            prompts,
+            ["test-sam2.1-tiny-128"] * 2,
+            tmp_path / "out",
+            pool=ModelPool(device="cpu"),
+            progress=with_deadline(lambda *a: seen.append(a), 0),
         )
     assert not seen  # stopped at the first report

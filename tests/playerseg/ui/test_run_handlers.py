@@ -52,8 +52,15 @@ class StandIn:
             ModelOutcome("B", models[1], error="It ran out of memory."),
         ]
         return Comparison(
-            out_dir=out_dir, clip=None, selection={}, outcomes=outcomes, side_by_side=None,  # type: ignore[arg-type]
-            disagreement=None, agreement=None, report=None, notices=["Object 3 left the frame."],
+            out_dir=out_dir,
+            clip=None,
+            selection={},
+            outcomes=outcomes,
+            side_by_side=None,  # type: ignore[arg-type]
+            disagreement=None,
+            agreement=None,
+            report=None,
+            notices=["Object 3 left the frame."],
         )
 
 
