@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= /tmp/playerseg-demo
 
-.PHONY: install app demo test clean
+.PHONY: install app demo lint test clean
 
 install: $(STAMP)
 
@@ -31,8 +31,15 @@ demo: $(STAMP)
 	@echo "Run folder: $(DEMO_DIR)/run (overlay.mp4, masks/, frames.csv, run.json)"
 	@echo "Scores: $(DEMO_DIR)/score (report.html, per_frame.csv, summary.json)"
 
+# Lint: ruff's rules and formatting (pyproject.toml [tool.ruff]) and the size and import rules
+# (tests/test_code_structure.py). `ruff format .` and `ruff check --fix .` repair most of what it reports.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_code_structure.py
+
 # pytest exits 5 when it collects no test: say so instead of failing on it.
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
