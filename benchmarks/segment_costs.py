@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playerseg.synthetic.dataset import generate_dataset
+
 MODELS = ["test-sam2.1-tiny-128", "test-sam2.1-tiny-256"]
 
 
@@ -26,22 +28,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "playerseg.synthetic",
-                str(data),
-                "--frames",
-                str(args.frames),
-                "--players",
-                str(args.players),
-                "--seed",
-                "7",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        generate_dataset(data, frames=args.frames, players=args.players, seed=7)
         p50: dict[str, float] = {}
         for model in MODELS:
             run = Path(tmp) / model

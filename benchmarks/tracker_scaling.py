@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playerseg.synthetic.dataset import generate_dataset
+
 FRAMES_LONG, FRAMES_SHORT, PLAYERS = 240, 60, 8
 
 # One measurement in a fresh interpreter: prints a JSON line {"seconds", "peak_rss_mb", "per_frame_ms"}.
@@ -77,24 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "playerseg.synthetic",
-                str(data),
-                "--sequences",
-                "1",
-                "--frames",
-                str(FRAMES_LONG),
-                "--players",
-                str(PLAYERS),
-                "--seed",
-                "7",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        generate_dataset(data, frames=FRAMES_LONG, players=PLAYERS, seed=7)
         run = {
             (kind, frames, objects): measure(kind, args.model, args.device, data, frames, objects)
             for kind, frames, objects in [

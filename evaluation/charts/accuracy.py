@@ -10,14 +10,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from evaluation.charts.style import (
-    DASHES,
     floats,
     frame_axis,
-    line_mode,
     line_width,
     model_colors,
     no_data_figure,
     object_label,
+    object_line,
     style,
 )
 from evaluation.results.accuracy import AccuracyResult, flatten_accuracy
@@ -60,21 +59,17 @@ def jf_per_frame(results: Sequence[AccuracyResult], *, colors: Mapping[str, str]
         for k, obj in enumerate(result.object_ids):
             label = object_label(obj, result.sequence if label_sequence else None)
             for row, values in ((1, result.J[:, k]), (2, result.F[:, k])):
-                fig.add_trace(
-                    go.Scatter(
-                        x=list(result.frames),
-                        y=floats(values),
-                        mode=line_mode(len(result.frames)),
-                        name=f"{result.name} · {label}",
-                        legendgroup=f"{result.name} · {label}",
-                        showlegend=row == 1,
-                        line={"color": colors[result.name], "dash": DASHES[k % len(DASHES)], "width": width},
-                        marker={"size": 5},
-                        hovertemplate=f"{result.name}, {label}<br>frame %{{x}}<br>%{{y:.3f}}<extra></extra>",
-                    ),
-                    row=row,
-                    col=1,
+                line = object_line(
+                    result.name,
+                    label,
+                    k,
+                    result.frames,
+                    values,
+                    color=colors[result.name],
+                    width=width,
+                    showlegend=row == 1,
                 )
+                fig.add_trace(line, row=row, col=1)
     fig.update_yaxes(range=[-0.02, 1.05], row=1, col=1, title_text="J")
     fig.update_yaxes(range=[-0.02, 1.05], row=2, col=1, title_text="F")
     frame_axis(fig, (f for r in results for f in r.frames), row=2, col=1)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -93,3 +94,19 @@ def line_width(lines: int) -> float:
 def floats(array: np.ndarray) -> np.ndarray:
     """Values as a float64 array, as the figures plot them."""
     return np.asarray(array, dtype=np.float64)
+
+
+def object_line(name: str, label: str, k: int, frames: Sequence[int], values: np.ndarray, **look: Any) -> go.Scatter:
+    """One object's line over frames: model colour, a dash per object, one legend entry per model and object
+    (`look`: color, width, showlegend)."""
+    return go.Scatter(
+        x=list(frames),
+        y=floats(values),
+        mode=line_mode(len(frames)),
+        name=f"{name} · {label}",
+        legendgroup=f"{name} · {label}",
+        showlegend=look["showlegend"],
+        line={"color": look["color"], "dash": DASHES[k % len(DASHES)], "width": look["width"]},
+        marker={"size": 5},
+        hovertemplate=f"{name}, {label}<br>frame %{{x}}<br>%{{y:.3f}}<extra></extra>",
+    )

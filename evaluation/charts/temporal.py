@@ -9,14 +9,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from evaluation.charts.style import (
-    DASHES,
-    floats,
     frame_axis,
-    line_mode,
     line_width,
     model_colors,
     no_data_figure,
     object_label,
+    object_line,
     style,
 )
 from evaluation.results.temporal import TemporalResult
@@ -46,21 +44,17 @@ def temporal_timeline(results: Sequence[TemporalResult], *, colors: Mapping[str,
                 table = getattr(result, attribute)
                 if table is None:  # this model ran without frames: no flow consistency
                     continue
-                fig.add_trace(
-                    go.Scatter(
-                        x=list(result.frames),
-                        y=floats(table[:, k]),
-                        mode=line_mode(len(result.frames)),
-                        name=f"{result.name} · {label}",
-                        legendgroup=f"{result.name} · {label}",
-                        showlegend=row == 1,
-                        line={"color": colors[result.name], "dash": DASHES[k % len(DASHES)], "width": width},
-                        marker={"size": 5},
-                        hovertemplate=f"{result.name}, {label}<br>frame %{{x}}<br>%{{y:.3f}}<extra></extra>",
-                    ),
-                    row=row,
-                    col=1,
+                line = object_line(
+                    result.name,
+                    label,
+                    k,
+                    result.frames,
+                    table[:, k],
+                    color=colors[result.name],
+                    width=width,
+                    showlegend=row == 1,
                 )
+                fig.add_trace(line, row=row, col=1)
     for row, (attribute, _, axis_title) in enumerate(rows, start=1):
         if attribute == "area":
             fig.update_yaxes(title_text=axis_title, rangemode="tozero", row=row, col=1)
