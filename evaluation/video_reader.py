@@ -146,7 +146,7 @@ def _index(container: av.container.InputContainer, stream: av.video.stream.Video
     seekable = all(p.pts is not None for p in packets) and len({p.pts for p in packets}) == len(packets)
     if seekable:
         packets.sort(key=lambda p: p.pts)  # decode order -> presentation order
-    rotation = _rotation_of(first_frame, stream)
+    rotation = display_rotation(first_frame, stream)
     width, height = first_frame.width, first_frame.height
     if rotation in (90, 270):
         width, height = height, width
@@ -232,7 +232,7 @@ def _display_rotation(degrees: float) -> int:
     return int(round(degrees / 90.0)) % 4 * 90
 
 
-def _rotation_of(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
+def display_rotation(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
     """Display rotation from the frame's display matrix, else the legacy clockwise 'rotate' tag."""
     rotation = _display_rotation(frame.rotation)
     if rotation == 0 and "rotate" in stream.metadata:

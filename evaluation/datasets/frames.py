@@ -75,10 +75,11 @@ def _video_reader() -> ModuleType:
 
 
 class VideoFrames:
-    """A video's frames by decode index (0, 1, 2...), decoded sequentially (display rotation not applied).
+    """A video's frames by decode index (0, 1, 2...), decoded sequentially, turned by the display rotation (a phone
+    clip's rotation metadata), as playerseg shows and segments them, so frames and predicted masks have one orientation.
 
-    Reading frames in increasing order costs one decode per frame; the last `cache_size` frames are kept, and an
-    earlier frame than those reopens the file and decodes from the start (metrics read in order, so this is rare).
+        Reading frames in increasing order costs one decode per frame; the last `cache_size` frames are kept, and an
+        earlier frame than those reopens the file and decodes from the start (metrics read in order, so this is rare).
     """
 
     def __init__(self, path: str | Path, cache_size: int = 4) -> None:
@@ -91,9 +92,23 @@ class VideoFrames:
         self._decoder = self._reader.FrameDecoder(self.path)  # no packet index: frames counted from the start
         self._open()
         stream = self._decoder.stream
-        self.width = int(stream.codec_context.width)
-        self.height = int(stream.codec_context.height)
         self._frame_count: int | None = int(stream.frames) if stream.frames else None
+        self._rotation = self._first_frame_rotation()
+        width, height = int(stream.codec_context.width), int(stream.codec_context.height)
+        self.width, self.height = (height, width) if self._rotation in (90, 270) else (width, height)
+
+    def _first_frame_rotation(self) -> int:
+        """The clip's display rotation, read from its first frame (kept in the cache); 0 when that frame cannot be
+        decoded, in which case read() reports the problem as before."""
+        try:
+            for index, decoded in self._decoder.decode_until(0):
+                rotation = self._reader.display_rotation(decoded, self._decoder.stream)
+                self._remember(index, self._reader.frame_to_rgb(decoded, rotation))
+                return rotation
+        except self._reader.VideoReadError:
+            self._cache.clear()
+        self._open()
+        return 0
 
     def _open(self) -> None:
         """(Re)open the file and start decoding from its first frame."""
@@ -132,7 +147,7 @@ class VideoFrames:
         try:
             for index, decoded in self._decoder.decode_until(frame):
                 if frame - index < self._cache_size:  # frames skipped over are not converted to RGB
-                    self._remember(index, self._reader.frame_to_rgb(decoded, 0))
+                    self._remember(index, self._reader.frame_to_rgb(decoded, self._rotation))
         except self._reader.VideoReadError as error:
             if error.stage == "ended":
                 self._frame_count = error.decoded  # the true count, whatever the container declared

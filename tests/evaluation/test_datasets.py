@@ -665,3 +665,30 @@ def test_open_frames_rejects_what_is_not_a_video(tmp_path: Path) -> None:
         open_frames(tmp_path / "fake.mp4")
     with pytest.raises(DatasetError, match="does not exist"):
         open_frames(tmp_path / "nothing.mp4")
+
+
+def test_video_frames_turn_a_rotated_clip_as_it_is_displayed(tmp_path: Path) -> None:
+    # a phone clip: stored 64 wide x 48 high with a display matrix turning it a quarter counter-clockwise; playerseg
+    # shows and segments it 48 wide x 64 high, so the frames the flicker metrics read must come out that way too
+    import av
+
+    path = tmp_path / "rotated.mp4"
+    rng = np.random.default_rng(3)
+    stored = [np.repeat(np.repeat(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), 8, 0), 8, 1) for _ in range(3)]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.set_display_rotation(90)
+        for rgb in stored:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    with av.open(str(path)) as container:  # what the file holds, decoded by PyAV itself and turned by numpy
+        decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    with VideoFrames(path) as frames:
+        assert (frames.width, frames.height) == (48, 64)
+        for index in (0, 2, 1):  # frame 1 after 2: decoded again from the start
+            got = frames.read(index)
+            assert got.shape == (64, 48, 3)
+            assert np.array_equal(got, np.rot90(decoded[index], k=1))
