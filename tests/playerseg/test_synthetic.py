@@ -3,7 +3,6 @@ occlusion, the H.264 video and the command line."""
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -346,19 +345,3 @@ def test_cli_rejects_bad_arguments(tmp_path: Path, flag: str, value: str) -> Non
     assert flag.lstrip("-") in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data").exists()
-
-
-# ---------------------------------------------------------------- package boundary
-
-
-def test_the_package_imports_only_errors_io_and_itself() -> None:
-    """The rule in playerseg/synthetic/__init__.py: playerseg.errors and playerseg.io, nothing that runs a model."""
-    allowed = ("playerseg.errors", "playerseg.io", "playerseg.synthetic")
-    for path in sorted((REPO_ROOT / "playerseg" / "synthetic").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                if name.split(".")[0] == "playerseg":
-                    assert any(name == ok or name.startswith(ok + ".") for ok in allowed), f"{path.name} imports {name}"
