@@ -1,4 +1,5 @@
-"""Procedural football-pitch clips with exact ground truth, in the DAVIS layout.
+"""Procedural football-pitch clips (or, with mode "generic", clips that are not a pitch) with exact ground truth,
+in the DAVIS layout.
 
 What a frame shows (back to front): a crowd band (rows of tiny spectators plus a few larger standing, jumping fans),
 an LED advertising board with bright blocks that scroll, a mown pitch (perspective stripes, touchline, halfway
@@ -21,8 +22,18 @@ H.264 compression and +-2 levels of sensor noise per channel. The ground truth s
 hand-annotated footage; colours may bleed up to 2-3 px past it. The tiny spectators of the crowd texture are
 background, only the larger standing fans are "crowd" figures in meta.json.
 
+Mode "generic" (playerseg.synthetic.generic), footage for pretraining a model that segments whatever is clicked:
+each sequence draws a background that is not a pitch (gradients, blobs, Voronoi-like patches, stripes, checkers or
+noise, in a random palette, with distractor shapes that stay background), and its K objects are people-like figures
+in random colours and shapes (ellipses, rectangles, triangles, polygons, stars, blobs; plain, two- or three-coloured,
+some close to the background's colour). Objects move on their own paths, some rotate or scale, hide each other by
+depth (objects 1 and 2 cross at mid-clip), may leave and re-enter the view; the camera pans in x and y and sometimes
+zooms. The same exact id layer, boxes and prompts, the same kind of blur, JPEG and noise; in meta.json every
+object's role is "object" and each sequence's header has "mode": "generic" (pitch sequences have no "mode" key).
+`entering` works as in pitch mode (the last E objects come in from the right).
+
     python -m playerseg.synthetic OUT [--sequences N] [--frames F] [--players K] [--width W] [--height H]
-                                      [--fps R] [--seed S] [--entering E]
+                                      [--fps R] [--seed S] [--entering E] [--mode {pitch,generic}]
 
 writes OUT/JPEGImages/<seq>/00000.jpg..., OUT/Annotations/<seq>/00000.png..., OUT/videos/<seq>.mp4,
 OUT/prompts/<seq>.json (one positive click per player on the first frame where it is visible) and OUT/meta.json.
@@ -34,6 +45,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +58,10 @@ from playerseg.io.prompts import Point, Prompt, PromptSet
 from playerseg.io.video import VideoWriter
 from playerseg.synthetic.backdrop import make_backdrop
 from playerseg.synthetic.figures import make_figures
+from playerseg.synthetic.generic import make_clip, render_clip
 from playerseg.synthetic.layout import Layout
 from playerseg.synthetic.paths import camera_pan
-from playerseg.synthetic.render import render
+from playerseg.synthetic.render import RenderedFrame, render
 from playerseg.synthetic.truth import deepest_point, frame_figures, player_labels
 
 MAX_PLAYERS = 20  # more would not fit on a 640x360 pitch; ids stay far below the 254 a palette PNG allows
@@ -78,26 +91,20 @@ def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
         raise SyntheticError(f"Could not write the frame {path}.")
 
 
-def _generate_sequence(
-    out: Path,
-    name: str,
-    rng: np.random.Generator,
-    frames: int,
-    players: int,
-    layout: Layout,
-    fps: float,
-    entering: int = 0,
-) -> dict[str, Any]:
-    pans = camera_pan(rng, frames, layout.width)
-    figures = make_figures(rng, players, pans, layout, entering)
-    backdrop = make_backdrop(rng, pans, layout)
+def _write_sequence(
+    out: Path, name: str, pictures: Iterator[RenderedFrame], figures: Sequence[Any], players: int, fps: float
+) -> list[dict[str, Any]]:
+    """Write one sequence's frames, annotations, video and prompts; return its per-frame meta.
+
+    figures[i] (with .object_id and .role) is the figure of id layer value i + 1; ids 1..players are the objects.
+    """
     jpeg_dir = _fresh_folder(out / "JPEGImages" / name)
     label_dir = _fresh_folder(out / "Annotations" / name)
     prompts: dict[int, Prompt] = {}
     frame_meta = []
     # one encoder thread: x264's output depends on its thread count, and a seed must give the same clip everywhere
     with VideoWriter(out / "videos" / f"{name}.mp4", fps=fps, threads=1, preset="medium") as writer:
-        for t, rendered in enumerate(render(rng, figures, backdrop, pans, layout)):
+        for t, rendered in enumerate(pictures):
             labels = player_labels(rendered.ids, players)
             _write_jpeg(jpeg_dir / f"{t:05d}.jpg", rendered.rgb)
             write_palette_png(label_dir / f"{t:05d}.png", labels)
@@ -108,7 +115,29 @@ def _generate_sequence(
                     x, y = deepest_point(mask)
                     prompts[object_id] = Prompt(frame=t, object_id=object_id, points=(Point(x, y, True),))
     PromptSet([prompts[k] for k in sorted(prompts)]).save(out / "prompts" / f"{name}.json")
+    return frame_meta
+
+
+def _pitch_sequence(
+    out: Path, name: str, rng: np.random.Generator, frames: int, players: int, layout: Layout, fps: float, entering: int
+) -> dict[str, Any]:
+    pans = camera_pan(rng, frames, layout.width)
+    figures = make_figures(rng, players, pans, layout, entering)
+    backdrop = make_backdrop(rng, pans, layout)
+    frame_meta = _write_sequence(out, name, render(rng, figures, backdrop, pans, layout), figures, players, fps)
     return {"width": layout.width, "height": layout.height, "fps": fps, "frames": frame_meta}
+
+
+def _generic_sequence(
+    out: Path, name: str, rng: np.random.Generator, frames: int, players: int, layout: Layout, fps: float, entering: int
+) -> dict[str, Any]:
+    clip = make_clip(rng, frames, players, layout.width, layout.height, entering)
+    frame_meta = _write_sequence(out, name, render_clip(rng, clip), clip.objects, players, fps)
+    return {"width": layout.width, "height": layout.height, "fps": fps, "mode": "generic", "frames": frame_meta}
+
+
+_SEQUENCE_MAKERS = {"pitch": _pitch_sequence, "generic": _generic_sequence}
+MODES = tuple(_SEQUENCE_MAKERS)
 
 
 def _meta_json(meta: dict[str, Any]) -> str:
@@ -158,12 +187,16 @@ def generate_dataset(
     fps: float = 24.0,
     seed: int = 0,
     entering: int = 0,
+    mode: str = "pitch",
 ) -> dict[str, Any]:
     """Write sequences seq000, seq001... in the DAVIS layout under out_dir (see the module docstring).
 
     Returns the meta written to out_dir/meta.json: {"sequences": {name: {"width", "height", "fps", "frames":
-    [{"frame": t, "figures": [{"object_id": id or None, "role": ..., "box": [x0, y0, x1, y1]}]}]}}}.
+    [{"frame": t, "figures": [{"object_id": id or None, "role": ..., "box": [x0, y0, x1, y1]}]}]}}}; mode "pitch"
+    (football-pitch clips) or "generic" (not a pitch; each header then also has "mode": "generic").
     """
+    if not isinstance(mode, str) or mode not in _SEQUENCE_MAKERS:
+        raise SyntheticError(f"mode must be one of {', '.join(MODES)}, got {mode!r}.")
     _check_arguments(sequences, frames, players, width, height, fps, seed)
     _check_entering(entering, players)
     out = Path(out_dir)
@@ -176,7 +209,7 @@ def generate_dataset(
     for index in range(sequences):
         name = f"seq{index:03d}"
         rng = np.random.default_rng([int(seed), index])  # each sequence on its own stream: adding one changes none
-        meta["sequences"][name] = _generate_sequence(
+        meta["sequences"][name] = _SEQUENCE_MAKERS[mode](
             out, name, rng, int(frames), int(players), layout, float(fps), int(entering)
         )
     (out / "meta.json").write_text(_meta_json(meta), encoding="utf-8")
