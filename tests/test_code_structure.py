@@ -31,6 +31,7 @@ ALLOWED = {
     "synthetic": {"errors", "io"},
     "autolabel": {"errors", "io", "tracking", "runs"},
     "finetune": {"errors", "io", "tracking", "runs", "synthetic", "progress_bars"},
+    "nano": {"errors", "io", "tracking", "runs", "synthetic", "finetune", "progress_bars"},
     "compare": {"errors", "io", "tracking", "runs", "autolabel", "progress_bars"},
     "bench": {"errors", "io", "tracking", "runs"},
     "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic"},

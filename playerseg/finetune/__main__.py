@@ -35,9 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder; it becomes a model name")
     parser.add_argument(
         "--stage",
-        choices=("frames", "clips", "both"),
+        choices=("frames", "clips", "both", "pretrain"),
         default="frames",
-        help="frames: mask decoder on single frames; clips: memory path on clips; both: frames then clips",
+        help="frames: mask decoder on single frames; clips: memory path on clips; both: frames then clips; "
+        "pretrain: both, training every part of a model built from scratch (e.g. --base random-sam2.1-nano)",
     )
     parser.add_argument("--epochs", type=int, default=15, help="most epochs per stage (early stopping may end sooner)")
     parser.add_argument("--lr", type=float, default=1e-5, help="AdamW learning rate (peak, after warm-up)")

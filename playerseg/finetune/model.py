@@ -5,6 +5,10 @@ image encoder is frozen for real: `requires_grad=False`, eval mode, and run unde
 graph is built through it. SAM2 projects the encoder's two high-resolution feature maps with the mask decoder's
 `conv_s0`/`conv_s1`; those belong to the decoder, so they run outside no_grad and train with it.
 
+Pretraining (a model built from scratch, `--stage pretrain`) trains every part: in its frames stage the image
+encoder, the prompt encoder and the mask decoder together (the encoder then runs with its graph, in train mode), in
+its clips stage everything but the image encoder (memory path and heads together).
+
 Stage 1 (frames) trains the mask decoder (and optionally the prompt encoder) on single frames, exactly SAM2's
 image path: no memory, `no_mem_embed` added. Stage 2 (clips) runs short clips through SAM2's memory path: prompts
 on the first frame, then each frame attends to the memories of the earlier ones; it trains the memory encoder, the
@@ -40,29 +44,38 @@ CLIP_STAGE_MODULES = (
 )
 
 
-def trainable_prefixes(stage: str, train_prompt_encoder: bool = False) -> tuple[str, ...]:
+ALL_PARAMETERS = ("",)  # the prefix every parameter name starts with
+
+
+def trainable_prefixes(stage: str, train_prompt_encoder: bool = False, pretrain: bool = False) -> tuple[str, ...]:
+    """Parameter name prefixes a stage trains; `pretrain`: everything (frames) or everything but the encoder (clips)."""
+    if stage not in STAGES:
+        raise ValueError(f"Unknown stage {stage!r}: use one of {', '.join(STAGES)}.")
+    if pretrain:
+        return ALL_PARAMETERS
     if stage == "frames":
         return FRAME_STAGE_MODULES + (PROMPT_ENCODER_MODULES if train_prompt_encoder else ())
-    if stage == "clips":
-        return CLIP_STAGE_MODULES
-    raise ValueError(f"Unknown stage {stage!r}: use one of {', '.join(STAGES)}.")
+    return CLIP_STAGE_MODULES
 
 
-def set_trainable(model: Any, prefixes: Sequence[str]) -> list[torch.nn.Parameter]:
-    """Freeze everything, then unfreeze the parameters under `prefixes` (never the image encoder); returns them."""
+def set_trainable(model: Any, prefixes: Sequence[str], train_encoder: bool = False) -> list[torch.nn.Parameter]:
+    """Freeze everything, then unfreeze the parameters under `prefixes` (the image encoder only when
+    `train_encoder`); returns them."""
     trainable = []
     for name, parameter in model.named_parameters():
-        wanted = any(name.startswith(p) for p in prefixes) and not name.startswith(IMAGE_ENCODER_PREFIX)
+        encoder = name.startswith(IMAGE_ENCODER_PREFIX)
+        wanted = any(name.startswith(p) for p in prefixes) and (train_encoder or not encoder)
         parameter.requires_grad_(wanted)
         if wanted:
             trainable.append(parameter)
     return trainable
 
 
-def train_mode(model: Any) -> None:
-    """Training mode (dropout on) for everything but the frozen image encoder."""
+def train_mode(model: Any, train_encoder: bool = False) -> None:
+    """Training mode (dropout on) for everything but the image encoder, unless it trains too."""
     model.train()
-    model.image_encoder.eval()
+    if not train_encoder:
+        model.image_encoder.eval()
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:
@@ -89,9 +102,10 @@ class Features:
         )
 
 
-def image_features(model: Any, images: torch.Tensor) -> Features:
-    """Backbone features of normalised images (N, 3, S, S): encoder frozen (no graph), decoder projections trained."""
-    with torch.no_grad():
+def image_features(model: Any, images: torch.Tensor, train_encoder: bool = False) -> Features:
+    """Backbone features of normalised images (N, 3, S, S): encoder frozen (no graph) unless `train_encoder`,
+    decoder projections trained."""
+    with torch.enable_grad() if train_encoder else torch.no_grad():
         backbone_out = model.image_encoder(images)
     if model.use_high_res_features_in_sam:
         fpn = list(backbone_out["backbone_fpn"])

@@ -11,14 +11,16 @@ from playerseg.finetune.losses import MASK_LOSSES, LossWeights
 from playerseg.finetune.model import STAGES
 from playerseg.finetune.validate import VAL_PROMPTS
 
-STAGE_CHOICES = ("frames", "clips", "both")
+STAGE_CHOICES = ("frames", "clips", "both", "pretrain")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """Hyper-parameters of one finetuning run (defaults: the seeds' known-good settings for real SAM2 weights)."""
 
-    stage: str = "frames"  # frames, clips or both (frames, then clips from the frames stage's best weights)
+    # frames, clips or both (frames, then clips from the frames stage's best weights); pretrain: both, training every
+    # part of a model built from scratch (image encoder and prompt encoder in the frames stage)
+    stage: str = "frames"
     epochs: int = 15
     lr: float = 1e-5
     batch_size: int = 4  # frames (stage 1) or clips (stage 2) per optimiser step, before accumulation
@@ -32,6 +34,9 @@ class TrainSettings:
     train_prompt_encoder: bool = False
     val_prompt: str = "click"
     max_steps_per_epoch: int | None = None  # smoke runs: cut each epoch short
+    # the clips stage's own epochs and cut (None: as the frames stage); a clip step costs clip_length frames
+    clip_epochs: int | None = None
+    clip_max_steps_per_epoch: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -58,12 +63,34 @@ class TrainSettings:
             raise FinetuneError(f"The learning rate must be a positive number, got {self.lr}.")
         if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
             raise FinetuneError(f"The weight decay must be 0 or more, got {self.weight_decay}.")
-        if self.max_steps_per_epoch is not None and self.max_steps_per_epoch < 1:
-            raise FinetuneError(f"max steps per epoch must be at least 1, got {self.max_steps_per_epoch}.")
+        optional = {
+            "max steps per epoch": self.max_steps_per_epoch,
+            "clip epochs": self.clip_epochs,
+            "clip max steps per epoch": self.clip_max_steps_per_epoch,
+        }
+        for name, value in optional.items():
+            if value is not None and value < 1:
+                raise FinetuneError(f"The {name} must be at least 1, got {value}.")
 
     @property
     def stages(self) -> tuple[str, ...]:
-        return STAGES if self.stage == "both" else (self.stage,)
+        return STAGES if self.stage in ("both", "pretrain") else (self.stage,)
+
+    def epochs_for(self, stage: str) -> int:
+        return self.clip_epochs if stage == "clips" and self.clip_epochs is not None else self.epochs
+
+    def max_steps_for(self, stage: str) -> int | None:
+        if stage == "clips" and self.clip_max_steps_per_epoch is not None:
+            return self.clip_max_steps_per_epoch
+        return self.max_steps_per_epoch
+
+    @property
+    def pretrain(self) -> bool:
+        return self.stage == "pretrain"
+
+    def trains_encoder(self, stage: str) -> bool:
+        """The image encoder trains only in pretraining's frames stage."""
+        return self.pretrain and stage == "frames"
 
     @property
     def loss_weights(self) -> LossWeights:

@@ -184,17 +184,19 @@ class Trainer:
         samples = self._samples(stage, self.split.train)
         if not samples:
             raise FinetuneError(f"The training sequences have no annotated frames for the {stage} stage.")
-        parameters = set_trainable(self.net, trainable_prefixes(stage, settings.train_prompt_encoder))
+        prefixes = trainable_prefixes(stage, settings.train_prompt_encoder, settings.pretrain)
+        parameters = set_trainable(self.net, prefixes, settings.trains_encoder(stage))
         optimiser = torch.optim.AdamW(parameters, lr=settings.lr, weight_decay=settings.weight_decay)
         batches_per_epoch = math.ceil(len(samples) / settings.batch_size)
-        if settings.max_steps_per_epoch is not None:
-            batches_per_epoch = min(batches_per_epoch, settings.max_steps_per_epoch * settings.accumulate)
+        epochs, max_steps = settings.epochs_for(stage), settings.max_steps_for(stage)
+        if max_steps is not None:
+            batches_per_epoch = min(batches_per_epoch, max_steps * settings.accumulate)
         steps_per_epoch = math.ceil(batches_per_epoch / settings.accumulate)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _Schedule(steps_per_epoch * settings.epochs))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _Schedule(steps_per_epoch * epochs))
         result = StageResult(stage)
         result.epochs.append(_start_record(stage, start))
         best_jf, best_state, waited = start.score(stage), _copy_state(parameters), 0
-        for epoch in range(1, settings.epochs + 1):
+        for epoch in range(1, epochs + 1):
             record = self._train_epoch(stage, epoch, samples, batches_per_epoch, optimiser, scheduler, parameters)
             improved = record.val.score(stage) > best_jf + 1e-9
             record = replace(record, best=improved)
@@ -205,7 +207,7 @@ class Trainer:
                 result.best_epoch = epoch
             else:
                 waited += 1
-                if waited >= settings.patience and epoch < settings.epochs:
+                if waited >= settings.patience and epoch < epochs:
                     result.stopped_early = True
                     self.report(f"{stage}: no better validation J&F for {waited} epochs, stopping early")
                     break
@@ -231,7 +233,7 @@ class Trainer:
         totals: dict[str, float] = {}
         counted, steps, step_seconds = 0, 0, 0.0
         _reset_peak_memory(self.device)
-        train_mode(self.net)
+        train_mode(self.net, self.settings.trains_encoder(stage))
         optimiser.zero_grad(set_to_none=True)
         step_started = time.perf_counter()
         bar = self.progress(batches, f"{stage} epoch {epoch}", len(batches))
@@ -286,7 +288,7 @@ class Trainer:
         weighted = []
         for batch in (b for b in batches if b is not None):
             with self._autocast():
-                features = image_features(self.net, normalise(batch.images))
+                features = image_features(self.net, normalise(batch.images), self.settings.trains_encoder(stage))
             # SAM2 answers a single click with 3 candidate masks and any other prompt with one: each group takes its
             # own decoder path, as it will when users prompt the model
             for group in prompt_groups(batch.prompts):

@@ -36,7 +36,7 @@ from playerseg.runs.facts import TIMING_DIGITS, AutoLabelFacts, LatencyFacts, Me
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
 from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.tracking.frameskip import SkipSettings
-from playerseg.tracking.registry import LoadedModel
+from playerseg.tracking.registry import SYNTHETIC_ONLY_LABEL, LoadedModel
 
 FRAME_COLUMNS = [
     "frame",
@@ -85,7 +85,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         self._store = store
         self._prompts = prompts  # in processed frames and pixels
         self._model_name = model_facts.model
-        self._caption = f"{self._model_name}: RANDOM WEIGHTS, masks mean nothing" if model_facts.random_weights else ""
+        self._caption = _caption(model_facts)
         self._progress = progress
         self._on_overlay = on_overlay
         self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
@@ -298,3 +298,12 @@ def run_facts(result: RunResult, command: str = "") -> RunFacts:
         host=platform.node(),
         command=command,
     )
+
+
+def _caption(facts: ModelFacts) -> str:
+    """What the overlay says on every frame about weights users must not take for real ones ("" for real ones)."""
+    if facts.random_weights:
+        return f"{facts.model}: RANDOM WEIGHTS, masks mean nothing"
+    if facts.weights == SYNTHETIC_ONLY_LABEL:
+        return f"{facts.model}: trained on synthetic footage only"
+    return ""

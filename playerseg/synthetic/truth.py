@@ -34,5 +34,8 @@ def deepest_point(mask: np.ndarray) -> tuple[int, int]:
     x0, y0, x1, y1 = box
     crop = np.pad(mask[y0:y1, x0:x1].astype(np.uint8), 1)  # the frame edge counts as background
     distance = cv2.distanceTransform(crop, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    row, col = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    # the precise distance is the root of a whole squared distance, give or take a float32 ulp that varies from one
+    # process to the next: compare the whole squares, so equal depths tie exactly and the first in raster order wins
+    squared = np.rint(distance.astype(np.float64) ** 2)
+    row, col = np.unravel_index(int(np.argmax(squared)), squared.shape)
     return x0 + int(col) - 1, y0 + int(row) - 1

@@ -3,26 +3,33 @@
 A model name is one of the hub models (`sam2.1-tiny` ... `sam2.1-large`, weights from the Hugging Face Hub),
 a test-size model (`test-sam2.1-tiny-128`, `test-sam2.1-tiny-256`: the real SAM2.1 tiny architecture at a reduced
 image size with random weights from a fixed seed), a benchmark model (`random-sam2.1-tiny` ... `random-sam2.1-large`:
-each size's real architecture at 1024 px with random weights, for measuring costs offline), or a local checkpoint:
-a `.pt` file or a folder holding one.
+each size's real architecture at 1024 px with random weights, for measuring costs offline), a model trained here on
+synthetic footage (`nano-generalist`, `nano-pitch`: the small "nano" SAM2 architecture the project ships, weights in
+playerseg/tracking/nano_weights/, see nano_store.py; `random-sam2.1-nano` is that architecture untrained), or a
+local checkpoint: a `.pt` file or a folder holding one.
 
 Heavy imports (torch, sam2 -- importing sam2 initialises Hydra) happen inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playerseg.errors import PlayerSegError
+from playerseg.tracking import nano_store
+from playerseg.tracking.predictor_build import build_predictor, install_memory_dtype_fix
+from playerseg.tracking.project_configs import NANO_CONFIG, is_project_config
 
 RANDOM_WEIGHTS = "random"
 RANDOM_WEIGHTS_LABEL = "random weights (a test model: its masks mean nothing)"
 FINETUNED_FROM_RANDOM_LABEL = "finetuned from random weights (test-size model: its masks mean nothing on real footage)"
+SYNTHETIC_ONLY_LABEL = nano_store.SYNTHETIC_ONLY_LABEL
+NANO_IMAGE_SIZE = 256
 
 # sam2 hydra config names, keyed by the size word used in model names.
 SAM2_CONFIGS: dict[str, str] = {
@@ -66,7 +73,7 @@ class ModelSpec:
     name: str
     config: str  # sam2 hydra config name
     image_size: int
-    source: str  # "hub", "local" or "random"
+    source: str  # "hub", "local", "random" or "nano" (trained here on synthetic footage)
     hf_repo: str | None = None
     hf_filename: str | None = None
     path: str | None = None  # local checkpoint file
@@ -81,10 +88,17 @@ class ModelSpec:
         return self.source == RANDOM_WEIGHTS or self.random_base
 
     @property
+    def synthetic_only(self) -> bool:
+        """True for weights that never saw real footage: the nano models, and models finetuned from them."""
+        return self.source == nano_store.SOURCE or bool(self.facts.get("synthetic_only"))
+
+    @property
     def weights_label(self) -> str:
         if self.random_base:
             return FINETUNED_FROM_RANDOM_LABEL
-        return RANDOM_WEIGHTS_LABEL if self.random_weights else "trained"
+        if self.random_weights:
+            return RANDOM_WEIGHTS_LABEL
+        return SYNTHETIC_ONLY_LABEL if self.synthetic_only else "trained"
 
 
 def _hub_spec(size: str) -> ModelSpec:
@@ -122,13 +136,38 @@ def _benchmark_spec(size: str) -> ModelSpec:
     )
 
 
+def _nano_architecture_spec() -> ModelSpec:
+    """The nano architecture untrained: what `make models` starts the generalist from, and its costs."""
+    return ModelSpec(
+        name="random-sam2.1-nano",
+        config=NANO_CONFIG,
+        image_size=NANO_IMAGE_SIZE,
+        source=RANDOM_WEIGHTS,
+        seed=TEST_MODEL_SEED,
+        description=f"the nano SAM2 architecture at {NANO_IMAGE_SIZE} px, {RANDOM_WEIGHTS_LABEL}",
+    )
+
+
+def _nano_spec(name: str) -> ModelSpec:
+    """A nano model trained here; its checkpoint is checked (sha256) when the model is loaded, not here."""
+    return ModelSpec(
+        name=name,
+        config=NANO_CONFIG,
+        image_size=NANO_IMAGE_SIZE,
+        source=nano_store.SOURCE,
+        description=nano_store.DESCRIPTIONS[name],
+    )
+
+
 BUILTIN_MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         *(_hub_spec(size) for size in SAM2_CONFIGS),
+        *(_nano_spec(name) for name in nano_store.NANO_MODELS),
         _test_spec(128),
         _test_spec(256),
         *(_benchmark_spec(size) for size in SAM2_CONFIGS),
+        _nano_architecture_spec(),
     ]
 }
 
@@ -192,6 +231,8 @@ def _local_spec(path: Path) -> ModelSpec:
     # a folder is named after itself (a copied or renamed model folder takes its new name)
     name = path.name if path.is_dir() else (facts.get("name") or checkpoint.stem)
     random_base = bool(facts.get("random_base", base.random_weights if base else False))
+    if base is not None and base.synthetic_only:
+        facts = {**facts, "synthetic_only": True}
     description = f"local checkpoint {checkpoint}"
     if facts.get("base"):
         stages = ", ".join(facts.get("stages", [])) or "stages not recorded"
@@ -255,7 +296,36 @@ def resolve_checkpoint(spec: ModelSpec) -> Path | None:
     if spec.source == "local":
         assert spec.path is not None
         return Path(spec.path)
+    if spec.source == nano_store.SOURCE:
+        try:
+            return nano_store.checked_checkpoint(spec.name)
+        except nano_store.NanoWeightsError as error:
+            raise ModelUnavailableError(str(error)) from error
     return _hub_checkpoint(spec)
+
+
+def hub_cached(name: str) -> bool:
+    """True when a hub model's checkpoint is in the local Hugging Face cache (no network is used)."""
+    spec = BUILTIN_MODELS[name]
+    if spec.source != "hub":
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id=str(spec.hf_repo), filename=str(spec.hf_filename))
+    return isinstance(found, str)
+
+
+def hub_reachable(environ: Mapping[str, str], timeout_s: float = 2.0) -> bool:
+    """False when HF_HUB_OFFLINE is set or huggingface.co cannot be connected to within `timeout_s`."""
+    if environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False
+    import socket
+
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
 
 
 def _hub_checkpoint(spec: ModelSpec) -> Path:
@@ -274,12 +344,7 @@ def _hub_checkpoint(spec: ModelSpec) -> Path:
         ) from error
 
 
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+file_sha256 = nano_store.file_sha256  # the one sha256 of a file, for every checkpoint
 
 
 @dataclass
@@ -331,20 +396,24 @@ def load_video_model(
     check_device(device)
     if compile_model:
         check_compile(device)
+        if is_project_config(spec.config):
+            raise ModelUnavailableError(f"--compile is not offered for {spec.name}'s architecture: drop --compile.")
     checkpoint = resolve_checkpoint(spec)  # before building: a missing file should fail fast
     warnings: list[str] = []
-    predictor = _build_predictor(spec, device, warnings, compile_model)
+    predictor = build_predictor(spec, device, warnings, compile_model)
     if checkpoint is not None:
         _load_state_dict(predictor, checkpoint, spec)
         sha = file_sha256(checkpoint)
         if spec.random_base:
             warnings.append(f"{spec.name} was {FINETUNED_FROM_RANDOM_LABEL}")
+        elif spec.synthetic_only:
+            warnings.append(f"{spec.name} was {SYNTHETIC_ONLY_LABEL}: judge it on synthetic clips")
     else:
         sha = RANDOM_WEIGHTS
         warnings.append(f"{spec.name} has {RANDOM_WEIGHTS_LABEL}")
     predictor.to(device)
     predictor.eval()
-    _install_memory_dtype_fix(predictor)
+    install_memory_dtype_fix(predictor)
     return LoadedModel(
         spec=spec,
         predictor=predictor,
@@ -380,52 +449,6 @@ def check_device(device: str) -> None:
         raise ModelUnavailableError(f"Unsupported device '{device}': use cpu or cuda.")
 
 
-def hydra_overrides(spec: ModelSpec, sam2_extension_available: bool) -> list[str]:
-    """Overrides on the stock sam2 config: image size (and the RoPE feature grid that follows from it), plus the
-    post-processing sam2's video builder applies, with hole filling only where its CUDA extension exists."""
-    grid = spec.image_size // 16  # the memory attention runs on the stride-16 feature map
-    return [
-        f"++model.image_size={spec.image_size}",
-        f"++model.memory_attention.layer.self_attention.feat_sizes=[{grid},{grid}]",
-        f"++model.memory_attention.layer.cross_attention.feat_sizes=[{grid},{grid}]",
-        # the same post-processing as build_sam2_video_predictor(apply_postprocessing=True)
-        "++model.sam_mask_decoder_extra_args.dynamic_multimask_via_stability=true",
-        "++model.sam_mask_decoder_extra_args.dynamic_multimask_stability_delta=0.05",
-        "++model.sam_mask_decoder_extra_args.dynamic_multimask_stability_thresh=0.98",
-        "++model.binarize_mask_from_pts_for_mem_enc=true",
-        # hole filling needs sam2's optional CUDA extension; without it sam2 warns on every frame and skips it
-        f"++model.fill_hole_area={8 if sam2_extension_available else 0}",
-    ]
-
-
-def sam2_extension_available() -> bool:
-    try:
-        from sam2 import _C  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _build_predictor(spec: ModelSpec, device: str, warnings: list[str], compile_model: bool = False) -> Any:
-    import torch
-    from sam2.build_sam import build_sam2_video_predictor
-
-    has_extension = sam2_extension_available()
-    if not has_extension:
-        warnings.append("sam2's CUDA extension is not built: small holes in masks are not filled (fill_hole_area=0)")
-    # Same name, same weights: random-weight models are initialised under a fixed seed, leaving the caller's RNG alone.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(spec.seed if spec.seed is not None else 0)
-        return build_sam2_video_predictor(
-            spec.config,
-            ckpt_path=None,
-            device="cpu",
-            hydra_overrides_extra=hydra_overrides(spec, has_extension),
-            apply_postprocessing=False,
-            vos_optimized=compile_model,
-        )
-
-
 def _load_state_dict(predictor: Any, checkpoint: Path, spec: ModelSpec) -> None:
     import torch
 
@@ -450,23 +473,3 @@ def _load_state_dict(predictor: Any, checkpoint: Path, spec: ModelSpec) -> None:
             f"{len(result.unexpected_keys)} unexpected weights (e.g. "
             f"{(result.missing_keys or result.unexpected_keys)[0]}); is it another SAM2 size?"
         )
-
-
-def _install_memory_dtype_fix(predictor: Any) -> None:
-    """Fix sam2 issue #308: memories are stored in bfloat16, which reaches the fp32 memory attention unconverted
-    whenever no fp32 object pointer is concatenated to them (e.g. tracking before an object's first prompt, or
-    reverse propagation from an unprompted frame) and fails with 'mat1 and mat2 must have the same dtype'.
-    Cast memory inputs to the query dtype; under autocast this is a no-op for the matmuls."""
-
-    def cast_memory(_module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        curr = kwargs.get("curr")
-        reference = curr[0] if isinstance(curr, list) else curr
-        if reference is None:
-            return args, kwargs
-        for key in ("memory", "memory_pos"):
-            value = kwargs.get(key)
-            if value is not None and value.dtype != reference.dtype:
-                kwargs[key] = value.to(reference.dtype)
-        return args, kwargs
-
-    predictor.memory_attention.register_forward_pre_hook(cast_memory, with_kwargs=True)

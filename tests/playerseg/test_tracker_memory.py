@@ -163,9 +163,9 @@ def test_the_compiled_predictor_tracks_like_the_plain_one(model: LoadedModel) ->
     """`--compile` builds sam2's SAM2VideoPredictorVOS, which overrides several model steps to suit torch.compile.
     Its parts run uncompiled here (no GPU, no compiler): the tracker (batched objects, pruned memory) must run
     those steps and get the plain predictor's masks."""
-    from playerseg.tracking.registry import _build_predictor
+    from playerseg.tracking.predictor_build import build_predictor
 
-    predictor = _build_predictor(model.spec, "cpu", [], compile_model=True)
+    predictor = build_predictor(model.spec, "cpu", [], compile_model=True)
     assert type(predictor).__name__ == "SAM2VideoPredictorVOS"
     for part in ["image_encoder", "memory_encoder", "memory_attention", "sam_prompt_encoder", "sam_mask_decoder"]:
         module = getattr(predictor, part)

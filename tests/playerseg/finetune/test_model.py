@@ -20,6 +20,7 @@ from playerseg.finetune.model import (
     trainable_prefixes,
 )
 from playerseg.finetune.prompting import box_prompt, click_prompt, collate_prompts
+from playerseg.finetune.settings import TrainSettings
 from playerseg.tracking.registry import load_video_model
 
 SIZE = 128
@@ -61,6 +62,38 @@ def test_stage_parameters(net: Any) -> None:
     assert not any(p.requires_grad for p in set_trainable(net, (IMAGE_ENCODER_PREFIX,)))
     with pytest.raises(ValueError, match="Unknown stage"):
         trainable_prefixes("decoder")
+
+
+def test_pretraining_trains_every_part_in_frames_and_all_but_the_encoder_in_clips(net: Any) -> None:
+    settings = TrainSettings(stage="pretrain")
+    assert settings.stages == ("frames", "clips") and settings.trains_encoder("frames")
+    assert not settings.trains_encoder("clips")
+    frames = set_trainable(net, trainable_prefixes("frames", pretrain=True), settings.trains_encoder("frames"))
+    assert len(frames) == len(list(net.parameters()))
+    clips = set_trainable(net, trainable_prefixes("clips", pretrain=True), settings.trains_encoder("clips"))
+    names = {n for n, p in net.named_parameters() if p.requires_grad}
+    assert len(clips) == len(names) and any(n.startswith("sam_mask_decoder.") for n in names)
+    assert not any(n.startswith(IMAGE_ENCODER_PREFIX) for n in names)
+
+
+def test_a_pretraining_frame_step_reaches_the_image_encoder(net: Any) -> None:
+    set_trainable(net, trainable_prefixes("frames", pretrain=True), train_encoder=True)
+    train_mode(net, train_encoder=True)
+    assert net.image_encoder.training
+    net.zero_grad(set_to_none=True)
+    features = image_features(net, normalise(_images(1)), train_encoder=True)
+    assert features.vision_feats[-1].grad_fn is not None
+    mask = _square(10, 20, 30)
+    coords, labels = collate_prompts([click_prompt(mask)])
+    output = frame_forward(net, features.select(torch.tensor([0])), coords, labels)
+    targets = torch.from_numpy(mask[None])
+    sam_loss(output.multimask_logits, output.iou_predictions, output.object_score_logits, targets).total.backward()
+    encoder = _grads(net, IMAGE_ENCODER_PREFIX)
+    assert sum(g is not None and bool(g.abs().sum() > 0) for g in encoder) > len(encoder) // 2
+    net.zero_grad(set_to_none=True)
+    set_trainable(net, ())
+    train_mode(net)
+    assert not net.image_encoder.training
 
 
 def test_frame_step_trains_the_decoder_without_a_graph_through_the_encoder(net: Any) -> None:

@@ -58,6 +58,8 @@ def test_single_clicks_are_grouped_apart() -> None:
         ("lr", float("nan"), "learning rate"),
         ("weight_decay", -0.1, "weight decay"),
         ("max_steps_per_epoch", 0, "max steps"),
+        ("clip_epochs", 0, "clip epochs must be at least 1"),
+        ("clip_max_steps_per_epoch", 0, "clip max steps"),
     ],
 )
 def test_settings_refuse_bad_values(field: str, value: Any, message: str) -> None:
@@ -67,6 +69,7 @@ def test_settings_refuse_bad_values(field: str, value: Any, message: str) -> Non
 
 def test_stages_and_loss_weights() -> None:
     assert TrainSettings(stage="both").stages == ("frames", "clips")
+    assert TrainSettings(stage="pretrain").stages == ("frames", "clips")
     assert TrainSettings(stage="clips").stages == ("clips",)
     assert TrainSettings().loss_weights.mask == 20.0  # focal, SAM2's weight
     assert TrainSettings(mask_loss="bce").loss_weights.mask == 1.0
@@ -79,6 +82,7 @@ class _Net(torch.nn.Module):
         super().__init__()
         self.sam_mask_decoder = torch.nn.Linear(1, 1, bias=False)
         self.image_encoder = torch.nn.Linear(1, 1, bias=False)
+        self.memory_attention = torch.nn.Linear(1, 1, bias=False)  # what the clips stage trains
 
 
 class _ScriptedTrainer(Trainer):
@@ -109,6 +113,15 @@ def test_early_stopping_keeps_the_best_epoch() -> None:
     assert [r.best for r in result.epochs] == [False, True, True, False, False]
     assert trainer.net.sam_mask_decoder.weight.item() == pytest.approx(start + 2)  # epoch 2's weights restored
     assert result.best.val.JF == 0.5
+
+
+def test_the_clips_stage_runs_its_own_epochs() -> None:
+    settings = TrainSettings(epochs=3, clip_epochs=1, max_steps_per_epoch=50, clip_max_steps_per_epoch=7)
+    assert (settings.epochs_for("frames"), settings.epochs_for("clips")) == (3, 1)
+    assert (settings.max_steps_for("frames"), settings.max_steps_for("clips")) == (50, 7)
+    trainer = _ScriptedTrainer([0.2, 0.3, 0.4], settings)
+    assert [r.epoch for r in trainer.run_stage("clips", _val(0.1)).epochs] == [0, 1]
+    assert [r.epoch for r in trainer.run_stage("frames", _val(0.1)).epochs] == [0, 1, 2, 3]
 
 
 def test_a_stage_that_never_beats_its_start_hands_back_the_start_weights() -> None:
