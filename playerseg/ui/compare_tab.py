@@ -10,6 +10,7 @@ import gradio as gr
 
 from evaluation.charts.agreement import agreement_timeline
 from playerseg.compare.outcome import Comparison
+from playerseg.tracking import nano_store
 from playerseg.tracking.registry import ModelUnavailableError, display_name, get_spec
 from playerseg.ui.config import AppConfig
 
@@ -72,8 +73,25 @@ def build_compare_tab(config: AppConfig) -> CompareTab:
     )
 
 
+def nano_facts(name: str) -> str:
+    """One line on a model trained here: what it is and its held-out J&F (or why its weights cannot be used)."""
+    try:
+        facts = nano_store.read_facts(name)
+    except nano_store.NanoWeightsError as error:
+        return str(error)
+    parts = [str(facts.get("description") or nano_store.DESCRIPTIONS[name])]
+    held_out = facts.get("held_out") or {}
+    scores = [f"{kind} {held_out[kind]['JF']:.3f}" for kind in ("pitch", "generic") if kind in held_out]
+    if scores:
+        parts.append(f"held-out video J&F on synthetic clips: {', '.join(scores)}")
+    return ", ".join(parts)
+
+
 def finetuned_facts(name: str) -> str | None:
-    """One line on a finetuned model from its model.json: base, stages, data, and validation before -> after."""
+    """One line on a finetuned model from its model.json: base, stages, data, and validation before -> after; for
+    a model trained here, what nano_facts says."""
+    if name in nano_store.NANO_MODELS:
+        return nano_facts(name)
     try:
         facts = get_spec(name).facts
     except ModelUnavailableError:
@@ -92,6 +110,8 @@ def finetuned_facts(name: str) -> str | None:
         parts.append(f"consecutive IoU {before['consecutive_iou']:.3f} → {after['consecutive_iou']:.3f}")
     if facts.get("random_base"):
         parts.append("**trained from random weights: a test model**")
+    elif facts.get("synthetic_only"):
+        parts.append(f"**{nano_store.SYNTHETIC_ONLY_LABEL}**")
     if facts.get("created"):
         parts.append(str(facts["created"])[:10])
     return ", ".join(parts)

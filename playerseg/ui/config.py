@@ -22,18 +22,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from playerseg.autolabel.labeler import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.errors import PlayerSegError
-from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders
+from playerseg.tracking.nano_store import NANO_MODELS
+from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders, hub_cached, hub_reachable
 from playerseg.ui.limits import RunLimits
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
-# sizes, largest first.
-DEFAULT_MODELS = (DEFAULT_AUTOLABELER, "sam2.1-large", "sam2.1-base-plus", "sam2.1-small", "sam2.1-tiny")
+# sizes, largest first, then the two models trained here on synthetic footage (they need no download).
+OFFLINE_PAIR = NANO_MODELS  # nano-generalist (zero-shot stand-in), nano-pitch (its pitch specialist)
+DEFAULT_MODELS = (DEFAULT_AUTOLABELER, "sam2.1-large", "sam2.1-base-plus", "sam2.1-small", "sam2.1-tiny", *OFFLINE_PAIR)
+HUB_DEFAULTS = ("sam2.1-large", "sam2.1-small")  # the hub models the default pair would download
 DEFAULT_MAX_FRAMES = 300  # ~12 s at 25 fps: long enough to see drift, short enough for one GPU call
 DEFAULT_MAX_SIDE = 1280  # 720p; SAM2 sees 1024 px anyway, larger frames only cost decode and render time
 DEFAULT_EXAMPLE_FRAMES = 24
@@ -63,9 +66,14 @@ class AppConfig:
     run_timeout_s: int = DEFAULT_RUN_TIMEOUT_S
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     result_ttl_s: int = DEFAULT_RESULT_TTL_S
+    hub_offline: bool = False  # the hub models are neither cached here nor downloadable: default to the nano pair
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, hub_probe: Callable[[Mapping[str, str]], bool] | None = None
+    ) -> AppConfig:
+        """Settings from the environment; `hub_probe(env)` tells whether the Hub can be reached (default: a
+        connection to huggingface.co, unless HF_HUB_OFFLINE is set), asked only when no hub model is cached."""
         env = os.environ if environ is None else environ
         models = tuple(m.strip() for m in env.get("PLAYERSEG_MODELS", "").split(",") if m.strip()) or DEFAULT_MODELS
         found = [str(f) for f in finetuned_folders(env.get("PLAYERSEG_MODELS_DIR") or DEFAULT_MODELS_DIR)]
@@ -84,6 +92,7 @@ class AppConfig:
             run_timeout_s=_positive_int(env, "PLAYERSEG_RUN_TIMEOUT_S", DEFAULT_RUN_TIMEOUT_S),
             max_upload_mb=_positive_int(env, "PLAYERSEG_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
             result_ttl_s=_positive_int(env, "PLAYERSEG_RESULT_TTL_S", DEFAULT_RESULT_TTL_S),
+            hub_offline=_hub_offline(models, env, hub_probe or hub_reachable),
         )
 
     @property
@@ -102,15 +111,26 @@ class AppConfig:
         return tuple(m for m in self.models if m not in BUILTIN_MODELS and not m.startswith(AUTOLABEL_PREFIX))
 
     def default_pair(self) -> tuple[str, str]:
-        """Model A: the auto-labeler when offered, else zero-shot sam2.1-large; model B: the finetuned model when
-        one is configured, else sam2.1-small; otherwise the first two entries."""
+        """Offline (hub models neither cached nor downloadable) with the nano models offered: nano-generalist, and
+        the finetuned model or nano-pitch. Otherwise model A: the auto-labeler when offered, else zero-shot
+        sam2.1-large; model B: the finetuned model when one is configured, else sam2.1-small; otherwise the first
+        two entries."""
         models = list(self.models)
+        if self.hub_offline and all(m in models for m in OFFLINE_PAIR):
+            return OFFLINE_PAIR[0], self.finetuned[0] if self.finetuned else OFFLINE_PAIR[1]
         autolabelers = [m for m in models if m.startswith(AUTOLABEL_PREFIX)]
         model_a = autolabelers[0] if autolabelers else "sam2.1-large" if "sam2.1-large" in models else models[0]
         others = [m for m in models if m != model_a] or [model_a]
         if self.finetuned and self.finetuned[0] != model_a:
             return model_a, self.finetuned[0]
         return model_a, "sam2.1-small" if "sam2.1-small" in others else others[0]
+
+
+def _hub_offline(models: tuple[str, ...], env: Mapping[str, str], probe: Callable[[Mapping[str, str]], bool]) -> bool:
+    """True when the nano pair is offered and neither hub default is cached nor the Hub reachable."""
+    if not all(m in models for m in OFFLINE_PAIR) or any(hub_cached(name) for name in HUB_DEFAULTS):
+        return False
+    return not probe(env)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:

@@ -5,9 +5,51 @@ import pytest
 from playerseg.ui.config import DEFAULT_MODELS, AppConfig, ConfigError
 
 
+def _online(env: object) -> bool:
+    return True
+
+
+def _offline(env: object) -> bool:
+    return False
+
+
 def test_defaults_compare_the_autolabeler_with_small() -> None:
-    config = AppConfig.from_env({})
+    config = AppConfig.from_env({}, hub_probe=_online)
     assert config.models == DEFAULT_MODELS
+    assert not config.hub_offline
+    assert config.default_pair() == ("autolabel:grounding-dino-tiny+sam2.1-large", "sam2.1-small")
+
+
+def test_offline_without_hub_weights_the_default_pair_is_the_models_trained_here() -> None:
+    config = AppConfig.from_env({}, hub_probe=_offline)
+    assert config.hub_offline
+    assert config.default_pair() == ("nano-generalist", "nano-pitch")
+    assert "sam2.1-large" in config.models  # still offered: a user who adds the weights can pick them
+
+
+def test_hf_hub_offline_counts_as_unreachable_without_probing() -> None:
+    def probe_fails(env: object) -> bool:
+        raise AssertionError("HF_HUB_OFFLINE=1 must not try the network")
+
+    from playerseg.tracking.registry import hub_reachable
+
+    assert not hub_reachable({"HF_HUB_OFFLINE": "1"})
+    config = AppConfig.from_env({"HF_HUB_OFFLINE": "1"}, hub_probe=hub_reachable)
+    assert config.default_pair() == ("nano-generalist", "nano-pitch")
+    assert AppConfig.from_env(
+        {"PLAYERSEG_MODELS": "sam2.1-large,sam2.1-small"}, hub_probe=probe_fails
+    ).default_pair() == (
+        "sam2.1-large",
+        "sam2.1-small",
+    )  # without the nano models offered, nothing is probed and the pair is as configured
+
+
+def test_a_cached_hub_model_keeps_the_hub_defaults_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import playerseg.ui.config as config_module
+
+    monkeypatch.setattr(config_module, "hub_cached", lambda name: name == "sam2.1-large")
+    config = AppConfig.from_env({}, hub_probe=_offline)
+    assert not config.hub_offline
     assert config.default_pair() == ("autolabel:grounding-dino-tiny+sam2.1-large", "sam2.1-small")
 
 
