@@ -159,10 +159,12 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
-    from playerseg.tracking.registry import load_video_model
+    from playerseg.tracking.registry import get_spec, load_video_model
 
+    weights = get_spec(args.model).weights_label
+    jf_note = "random weights: meaningless" if get_spec(args.model).random_weights else "tracker"
     print(__doc__.split("\n\n")[0])
-    print(f"machine: {machine()}; device {args.device}; model {args.model} (random weights)")
+    print(f"machine: {machine()}; device {args.device}; model {args.model} ({weights})")
     print(
         f"clip: synthetic {FRAMES} frames 640x360, {PLAYERS} players, seed {SEED}; max_consecutive "
         f"{args.max_consecutive}"
@@ -197,7 +199,7 @@ def main() -> int:
     print()
     print(
         f"{'threshold':>9} | {'oracle skipped':>14} {'oracle J&F':>10} | {'tracker skipped':>15} "
-        f"{'total s':>7} {'p50 ms':>6} {'skipped p50 ms':>14} {'speedup':>7} | J&F (random weights: meaningless)"
+        f"{'total s':>7} {'p50 ms':>6} {'skipped p50 ms':>14} {'speedup':>7} | J&F ({jf_note})"
     )
     for s, o, t in zip(settings, oracles, trackers):
         label = "none" if s is None else f"{s.threshold_px:g} px"

@@ -85,7 +85,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
         self._store = store
         self._prompts = prompts  # in processed frames and pixels
         self._model_name = model_facts.model
-        self._caption = _caption(model_facts)
+        self._caption = weights_caption(model_facts)
         self._progress = progress
         self._on_overlay = on_overlay
         self._video = VideoWriter(self.folder / "overlay.mp4", fps=store.fps)
@@ -300,7 +300,7 @@ def run_facts(result: RunResult, command: str = "") -> RunFacts:
     )
 
 
-def _caption(facts: ModelFacts) -> str:
+def weights_caption(facts: ModelFacts) -> str:
     """What the overlay says on every frame about weights users must not take for real ones ("" for real ones)."""
     if facts.random_weights:
         return f"{facts.model}: RANDOM WEIGHTS, masks mean nothing"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from playerseg.autolabel.labeler import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.errors import PlayerSegError
+from playerseg.tracking import nano_store
 from playerseg.tracking.nano_store import NANO_MODELS
 from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders, hub_cached, hub_reachable
 from playerseg.ui.limits import RunLimits
@@ -127,10 +128,19 @@ class AppConfig:
 
 
 def _hub_offline(models: tuple[str, ...], env: Mapping[str, str], probe: Callable[[Mapping[str, str]], bool]) -> bool:
-    """True when the nano pair is offered and neither hub default is cached nor the Hub reachable."""
-    if not all(m in models for m in OFFLINE_PAIR) or any(hub_cached(name) for name in HUB_DEFAULTS):
+    """True when the nano pair is offered and usable (weights present, sha256 as built) and neither hub default is
+    cached nor the Hub reachable."""
+    if not all(m in models and _usable(m) for m in OFFLINE_PAIR) or any(hub_cached(name) for name in HUB_DEFAULTS):
         return False
     return not probe(env)
+
+
+def _usable(nano_model: str) -> bool:
+    try:
+        nano_store.checked_checkpoint(nano_model)
+    except nano_store.NanoWeightsError:
+        return False
+    return True
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:

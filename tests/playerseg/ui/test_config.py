@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from playerseg.ui.config import DEFAULT_MODELS, AppConfig, ConfigError
@@ -42,6 +44,15 @@ def test_hf_hub_offline_counts_as_unreachable_without_probing() -> None:
         "sam2.1-large",
         "sam2.1-small",
     )  # without the nano models offered, nothing is probed and the pair is as configured
+
+
+def test_without_usable_nano_weights_the_offline_default_stays_the_hub_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAYERSEG_NANO_WEIGHTS", str(tmp_path))  # nothing built there
+    config = AppConfig.from_env({}, hub_probe=_offline)
+    assert not config.hub_offline
+    assert config.default_pair() == ("autolabel:grounding-dino-tiny+sam2.1-large", "sam2.1-small")
 
 
 def test_a_cached_hub_model_keeps_the_hub_defaults_offline(monkeypatch: pytest.MonkeyPatch) -> None:
