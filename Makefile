@@ -32,7 +32,7 @@ demo: $(STAMP)
 	@echo "Scores: $(DEMO_DIR)/score (report.html, per_frame.csv, summary.json)"
 
 # The models trained here (nano-generalist, then nano-pitch from it) into playerseg/tracking/nano_weights/: kept
-# when up to date, rebuilt (about 25 min on 2 CPU cores) when missing, stale, partial or edited.
+# when up to date, rebuilt (about 45 min on 2 CPU cores) when missing, stale, partial or edited.
 models: $(STAMP)
 	$(PY) -m playerseg.nano build
 

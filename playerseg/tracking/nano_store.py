@@ -32,7 +32,7 @@ ENV_WEIGHTS_DIR = "PLAYERSEG_NANO_WEIGHTS"
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent / "nano_weights"
 CHECKPOINT_FILE = "checkpoint.pt"
 MODEL_JSON = "model.json"
-REBUILD_HINT = "rebuild it with `make models` (python -m playerseg.nano build; about 25 minutes on 2 CPU cores)"
+REBUILD_HINT = "rebuild it with `make models` (python -m playerseg.nano build; about 45 minutes on 2 CPU cores)"
 
 
 class NanoWeightsError(PlayerSegError, RuntimeError):
