@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+BatchBars = Callable[[Iterable[Any], str, int], Iterable[Any]]
+
+
+def batch_bars(quiet: bool) -> BatchBars | None:
+    """A factory wrapping an iterable of batches in a tqdm bar on stderr (None when quiet), as finetuning takes."""
+    if quiet:
+        return None
+
+    def bars(items: Iterable[Any], desc: str, total: int) -> Iterable[Any]:
+        from tqdm import tqdm
+
+        return tqdm(items, desc=desc, total=total, unit="batch", file=sys.stderr, leave=False)
+
+    return bars
 
 
 class ProgressBar:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from playerseg.finetune.data import DEFAULT_VAL_FRACTION
+from playerseg.progress_bars import batch_bars
 
 EXIT_USER_ERROR = 2
 EXIT_NOT_PUSHED = 1
@@ -78,18 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress_bars(quiet: bool) -> Any:
-    if quiet:
-        return None
-
-    def bars(items: Iterable[Any], desc: str, total: int) -> Iterable[Any]:
-        from tqdm import tqdm
-
-        return tqdm(items, desc=desc, total=total, unit="batch", file=sys.stderr, leave=False)
-
-    return bars
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Finetunes; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143) and leave OUT as it was."""
     args = build_parser().parse_args(argv)
@@ -140,7 +128,7 @@ def _finetune(args: argparse.Namespace) -> int:
             push_to_hub=args.push_to_hub,
             overwrite=args.overwrite,
         )
-        outcome = run_finetune(job, report=print, progress=_progress_bars(args.quiet))
+        outcome = run_finetune(job, report=print, progress=batch_bars(args.quiet))
     except (PlayerSegError, OutputExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from playerseg.nano.recipe import RECIPES
+from playerseg.progress_bars import batch_bars
 
 EXIT_USER_ERROR = 2
 EXIT_NOT_UP_TO_DATE = 1
@@ -37,18 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--out", help="folder of the model folders (default: where the registry loads them from)")
     status.add_argument("--fast", action="store_true", help="compare with the quick recipes' keys")
     return parser
-
-
-def _bars(quiet: bool) -> Any:
-    if quiet:
-        return None
-
-    def bars(items: Iterable[Any], desc: str, total: int) -> Iterable[Any]:
-        from tqdm import tqdm
-
-        return tqdm(items, desc=desc, total=total, unit="batch", file=sys.stderr, leave=False)
-
-    return bars
 
 
 def _out(value: str | None) -> Path:
@@ -77,7 +65,7 @@ def _build(args: argparse.Namespace) -> int:
     from playerseg.nano.build import build_models
 
     names = args.only or list(RECIPES)
-    built = build_models(names, _out(args.out), args.force, args.fast, print, _bars(args.quiet))
+    built = build_models(names, _out(args.out), args.force, args.fast, print, batch_bars(args.quiet))
     for model in built:
         how = f"built in {model.seconds / 60:.1f} min" if model.rebuilt else "kept (up to date)"
         print(f"{model.name}: {how}: {model.folder}")

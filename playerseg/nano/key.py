@@ -31,8 +31,14 @@ def _version(package: str) -> str:
         return "absent"
 
 
+# what turns the weights into a command or a key, not what makes them: editing these keeps the models up to date
+NOT_WEIGHTS = ("__main__.py", "key.py")
+
+
 def code_files() -> list[Path]:
-    return sorted({path for pattern in CODE_GLOBS for path in PACKAGE.glob(pattern)})
+    """The files whose bytes the key hashes: CODE_GLOBS without command lines and this module."""
+    found = {path for pattern in CODE_GLOBS for path in PACKAGE.glob(pattern)}
+    return sorted(path for path in found if path.name not in NOT_WEIGHTS)
 
 
 def build_key(recipe: NanoRecipe, base_key: str | None = None) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from playerseg.nano.__main__ import main as nano_main
 from playerseg.nano.build import build_models, folder_state, model_keys
+from playerseg.nano.key import PACKAGE, code_files
 from playerseg.tracking import nano_store
 from playerseg.tracking.registry import (
     NANO_IMAGE_SIZE,
@@ -119,6 +120,13 @@ def test_a_changed_recipe_makes_the_model_stale(built: Path) -> None:
     generalist_key, pitch_key = model_keys(NAMES, fast=True).values()
     assert folder_state(built / "nano-pitch", "another key").status == "stale"
     assert generalist_key != pitch_key and model_keys(NAMES)["nano-pitch"] != pitch_key
+
+
+def test_the_key_follows_the_code_that_makes_the_weights_not_the_command_lines() -> None:
+    names = {path.relative_to(PACKAGE).as_posix() for path in code_files()}
+    assert {"finetune/trainer.py", "finetune/losses.py", "synthetic/generic.py", "nano/build.py"} <= names
+    assert "tracking/configs/sam2.1_hiera_nano.yaml" in names
+    assert not any(name.endswith("__main__.py") for name in names) and "nano/key.py" not in names
 
 
 def test_the_registry_names_say_what_the_models_are() -> None:
