@@ -1,13 +1,15 @@
-"""CLI: `python -m evaluation score | temporal | compare`.
+"""CLI: `python -m evaluation score | temporal | compare | summary`.
 
 score     accuracy (J, F, J&F) of a prediction against ground truth, plus the prediction's temporal stability
 temporal  temporal stability (flicker) of a prediction; no ground truth needed
 compare   two runs side by side: accuracy (with --gt), flicker, latency, memory, and where they disagree
+summary   what a DAVIS dataset holds (sequences, frames, objects, sizes) and warnings about what is wrong with it
 
 Predictions and ground truth can be a run folder (`python -m playerseg segment`), its masks/ folder, a folder of
 mask PNGs, a DAVIS root or sequence folder, or a COCO-RLE json. Bad input ends with one line on stderr and exit 2.
-An --out folder that already holds files is refused unless --overwrite; results are written into a hidden sibling
-and moved into place when complete, so Ctrl-C (exit 130) or SIGTERM (exit 143) leaves --out as it was.
+An --out folder (score, temporal, compare) that already holds files is refused unless --overwrite; results are
+written into a hidden sibling and moved into place when complete, so Ctrl-C (exit 130) or SIGTERM (exit 143) leaves
+--out as it was. summary only reads: it writes nothing but its --json file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from evaluation.summary_cli import add_summary_parser, run_summary
 
 if TYPE_CHECKING:
     from evaluation.datasets.run_folders import RunFolder
@@ -51,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_out_options(compare)
     _add_scoring_options(compare)
     _add_frames_option(compare)
+
+    add_summary_parser(commands)
     return parser
 
 
@@ -345,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, staged_folder, stopped_message
 
     args = build_parser().parse_args(argv)
+    if args.command == "summary":  # reads only: no --out to stage
+        return run_summary(args)
     before = identity(args.out)
     with sigterm_as_interrupt():
         try:
