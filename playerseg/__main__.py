@@ -1,6 +1,7 @@
 """Command line: `python -m playerseg segment CLIP --model NAME --prompts PROMPTS.json --out RUN_DIR`,
 `python -m playerseg compare CLIP --prompts PROMPTS.json --model-a NAME --model-b NAME --out DIR [--gt PATH]`,
-`python -m playerseg autolabel CLIP --out RUN_DIR [--detector NAME] [--tracker NAME] [--detections FILE] ...`.
+`python -m playerseg autolabel CLIP --out RUN_DIR [--detector NAME] [--tracker NAME] [--detections FILE] ...`,
+`python -m playerseg evaluate --data ROOT --models A,B[,C...] --out OUT [--engine ray]`.
 
 Bad input ends with one sentence on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
 segment, compare and autolabel refuse an OUT that already holds files unless --overwrite, write into a hidden sibling
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(segment)
     _add_compare_parser(commands)
     _add_autolabel_parser(commands)
+    from playerseg.evaluate.cli import add_evaluate_parser
+
+    add_evaluate_parser(commands)
     commands.add_parser("models", help="list the built-in model and detector names")
     bench = commands.add_parser(
         "bench",
@@ -260,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _run_command(args, argv)
         except KeyboardInterrupt as stop:
-            print(stopped_message(out, before) if out else "Stopped.", file=sys.stderr)
+            if args.command != "evaluate":  # evaluate keeps its finished pairs and has said so
+                print(stopped_message(out, before) if out else "Stopped.", file=sys.stderr)
             return exit_code(stop)
 
 
@@ -274,6 +279,10 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
             return _list_models()
         if args.command == "bench":
             return _bench(args)
+        if args.command == "evaluate":  # OUT may be an earlier evaluate's folder: it resumes
+            from playerseg.evaluate.cli import run_evaluate
+
+            return run_evaluate(args, command)
         inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
         check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
         if args.command == "compare":

@@ -34,8 +34,9 @@ ALLOWED = {
     "nano": {"errors", "io", "tracking", "runs", "synthetic", "finetune", "progress_bars"},
     "compare": {"errors", "io", "tracking", "runs", "autolabel", "progress_bars"},
     "bench": {"errors", "io", "tracking", "runs"},
+    "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},
     "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic"},
-    "__main__": {"errors", "io", "tracking", "runs", "autolabel", "compare", "bench", "progress_bars"},
+    "__main__": {"errors", "io", "tracking", "runs", "autolabel", "compare", "bench", "evaluate", "progress_bars"},
 }
 
 
