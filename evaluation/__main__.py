@@ -1,8 +1,9 @@
-"""CLI: `python -m evaluation score | temporal | compare | summary`.
+"""CLI: `python -m evaluation score | temporal | compare | summary | leaderboard`.
 
 score     accuracy (J, F, J&F) of a prediction against ground truth, plus the prediction's temporal stability
 temporal  temporal stability (flicker) of a prediction; no ground truth needed
 compare   two runs side by side: accuracy (with --gt), flicker, latency, memory, and where they disagree
+leaderboard  an evaluate folder's leaderboard and report.html written again from its run folders (no model runs)
 summary   what a DAVIS dataset holds (sequences, frames, objects, sizes) and warnings about what is wrong with it
 
 Predictions and ground truth can be a run folder (`python -m playerseg segment`), its masks/ folder, a folder of
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_frames_option(compare)
 
     add_summary_parser(commands)
+    leaderboard = commands.add_parser(
+        "leaderboard", help="re-render an evaluate folder's leaderboard and report from its run folders"
+    )
+    leaderboard.add_argument("out", help="the --out folder of python -m playerseg evaluate")
+    leaderboard.add_argument("--cached", action="store_true", help="reuse each pair's score.json instead of rescoring")
     return parser
 
 
@@ -346,6 +352,17 @@ def _fmt(value: float | None) -> str:
 COMMANDS = {"score": run_score, "temporal": run_temporal, "compare": run_compare}
 
 
+def _leaderboard(args: argparse.Namespace) -> int:
+    from evaluation.leaderboard.cli import run_leaderboard
+
+    try:
+        print(run_leaderboard(args.out, args.cached))
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command into a staged --out; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143)."""
     from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, staged_folder, stopped_message
@@ -353,6 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "summary":  # reads only: no --out to stage
         return run_summary(args)
+    if args.command == "leaderboard":  # rewrites its own files in the evaluate folder
+        return _leaderboard(args)
     before = identity(args.out)
     with sigterm_as_interrupt():
         try:

@@ -44,7 +44,8 @@ def add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
         choices=PROMPT_MODES,
         default="clicks",
         help="where a sequence has no prompts/<seq>.json: one click at the deepest point of each object's first "
-        "annotated mask (clicks, default) or the box around it (boxes)",
+        "annotated mask (clicks, default) or the box around it (boxes); masks: that mask itself (always, "
+        "prompts/<seq>.json or not)",
     )
     evaluate.add_argument("--force", action="store_true", help="run every pair again, finished or not")
     evaluate.add_argument("--engine", choices=ENGINES, default="local", help="local (default) or ray")

@@ -11,7 +11,7 @@ from evaluation.leaderboard.manifest import MANIFEST_FILE, EvaluateManifest, Mod
 from playerseg.errors import PlayerSegError
 
 ENGINES = ("local", "ray")
-PROMPT_MODES = ("clicks", "boxes")  # how prompts are made where a sequence has no prompts/<seq>.json
+PROMPT_MODES = ("clicks", "boxes", "masks")  # how prompts are made where a sequence has no prompts/<seq>.json
 
 
 class EvaluateError(PlayerSegError, ValueError):

@@ -12,9 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from evaluation.leaderboard.collect import score_pair_folder
 from evaluation.leaderboard.manifest import ModelEntry, pair_folder
 from evaluation.leaderboard.rows import FAILURE_FILE, SCORE_FILE, PairFailure, PairScore
+from evaluation.sequence import MaskSequence
 from playerseg.autolabel.labeler import (
     DEFAULT_EVERY,
     AutoLabeler,
@@ -25,7 +29,7 @@ from playerseg.autolabel.labeler import (
 )
 from playerseg.compare.failures import free_memory, is_out_of_memory, one_line
 from playerseg.compare.pool import ModelPool
-from playerseg.evaluate.prompts import sequence_prompts
+from playerseg.evaluate.prompts import DatasetPromptError, first_masks, sequence_prompts
 from playerseg.io.video import FrameStore
 from playerseg.runs.pipeline import open_selection
 from playerseg.runs.runfolder import segment_to_folder, write_run_folder
@@ -124,9 +128,23 @@ def _track_into(task: PairTask, pool: ModelPool, folder: Path, progress: Progres
         autolabeler = parse_autolabel_name(task.model)
         if autolabeler is None:
             model = pool.get(task.model)
-            segment_to_folder(model, store, selected, folder, task.command, progress)
+            masks = _mask_prompts(truth, store) if task.prompts == "masks" else None
+            segment_to_folder(model, store, selected, folder, task.command, progress, masks=masks)
             return _entry(task.model, [model.predictor], model.checkpoint_sha256, model.spec.weights_label, model)
         return _autolabel_into(task, pool, store, selected, folder, progress, autolabeler)
+
+
+def _mask_prompts(truth: MaskSequence, store: FrameStore) -> dict[tuple[int, int], np.ndarray]:
+    """Each object's first ground-truth mask, keyed by (selection index, object id), at the processed size."""
+    index_of = {frame: index for index, frame in enumerate(store.source_indices)}
+    masks = {}
+    for (frame, object_id), mask in first_masks(truth).items():
+        if frame not in index_of:
+            raise DatasetPromptError(f"{truth.source or truth.name}: annotated frame {frame} has no JPEG frame.")
+        if mask.shape != (store.height, store.width):
+            mask = cv2.resize(mask.astype(np.uint8), (store.width, store.height), interpolation=cv2.INTER_NEAREST)
+        masks[(index_of[frame], object_id)] = mask.astype(bool)
+    return masks
 
 
 def _autolabel_into(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +102,7 @@ def open_selection(
 
 
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+MaskPrompts = Mapping[tuple[int, int], np.ndarray]  # (selection index, object id) -> mask at the processed size
 FrameSink = Callable[[int, np.ndarray], None]  # (selection index, uint8 label map): a frame whose masks are final
 
 
@@ -137,9 +138,10 @@ class FinalFrames:
 class PromptedTracking:
     """SAM2 tracks the objects the user clicked; with `skip`, frames that barely moved carry the masks forward."""
 
-    def __init__(self, model: LoadedModel, skip: SkipSettings | None = None) -> None:
+    def __init__(self, model: LoadedModel, skip: SkipSettings | None = None, masks: MaskPrompts | None = None) -> None:
         self.model = model
         self.skip = skip
+        self.masks = masks or {}  # whole-mask prompts, after the clicks and boxes (a mask replaces them on its frame)
 
     def run(
         self,
@@ -160,6 +162,8 @@ class PromptedTracking:
         started = time.perf_counter()
         with Sam2VideoTracker(self.model, store, skip=self.skip) as tracker:
             tracker.add_prompts(mapped)
+            for (index, object_id), mask in sorted(self.masks.items(), key=lambda item: item[0]):
+                tracker.add_mask(index, object_id, mask)
             total_steps = _count_steps(mapped, len(store))
             first_frames = [min(p.frame for p in mapped.prompts if p.object_id == obj) for obj in mapped.object_ids]
             final = None if on_frame is None else FinalFrames(masks, first_frames, len(store), on_frame)

@@ -33,7 +33,7 @@ from playerseg.io.prompts import PromptSet
 from playerseg.io.video import FrameStore, VideoWriter
 from playerseg.runs.autolabel_report import write_detections_json
 from playerseg.runs.facts import TIMING_DIGITS, AutoLabelFacts, LatencyFacts, MemoryFacts, ModelFacts, RunFacts
-from playerseg.runs.pipeline import FrameStats, ProgressCallback, PromptedTracking, RunResult
+from playerseg.runs.pipeline import FrameStats, MaskPrompts, ProgressCallback, PromptedTracking, RunResult
 from playerseg.runs.selection_prompts import SelectionPrompts
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import SYNTHETIC_ONLY_LABEL, LoadedModel
@@ -227,13 +227,14 @@ def segment_to_folder(
     progress: ProgressCallback | None = None,
     background: bool | None = None,
     skip: SkipSettings | None = None,
+    masks: MaskPrompts | None = None,
 ) -> tuple[RunResult, RunOutputs]:
     """The `segment` job: track the prompted objects and write the run folder and flicker metrics as the frames
     become final. `background` (default: on CUDA) draws, encodes and measures on a worker thread; `skip` turns on
-    motion-gated frame skipping."""
+    motion-gated frame skipping; `masks` adds whole-mask prompts (evaluate --prompts masks)."""
     on_gpu = model.device.startswith("cuda") if background is None else background
     with RunFolderWriter(out_dir, store, ModelFacts.of(model), prompts.mapped, background=on_gpu) as writer:
-        result = PromptedTracking(model, skip).run(store, prompts, progress, on_frame=writer.add)
+        result = PromptedTracking(model, skip, masks).run(store, prompts, progress, on_frame=writer.add)
         return result, writer.finish(result, command, source_prompts=prompts.source)
 
 

@@ -46,6 +46,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 
+import numpy as np
+
 from evaluation.profiling import FrameProfiler
 from playerseg.errors import PlayerSegError
 from playerseg.io.prompts import Prompt, PromptError, PromptSet
@@ -158,6 +160,26 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self._unencoded_prompts = True
         first = self._first_prompt_frame.get(prompt.object_id, prompt.frame)
         self._first_prompt_frame[prompt.object_id] = min(first, prompt.frame)
+
+    def add_mask(self, frame: int, object_id: int, mask: np.ndarray) -> None:
+        """A whole mask for one object on one frame (HxW, nonzero = the object; any size, sam2 resizes it), as
+        sam2's `add_new_mask`: the frame's output is that mask, and a mask replaces clicks given on the same frame."""
+        import torch
+
+        if self._tracked or self._streaming:
+            raise TrackingError("Masks must be added before tracking starts; start a new tracker to re-run.")
+        if not 0 <= frame < len(self.frames):
+            raise PromptError(
+                f"Mask for object {object_id} is on frame {frame}, outside the clip's {len(self.frames)} frames."
+            )
+        if mask.ndim != 2 or not mask.any():
+            raise PromptError(f"Mask for object {object_id} on frame {frame} must be a 2-D mask with pixels on.")
+        started = time.perf_counter()
+        with torch.inference_mode(), self._stepper.autocast():
+            self._predictor.add_new_mask(self._state, frame, object_id, torch.from_numpy(mask != 0))
+        self._stepper.add_prompt_time(frame, started)
+        self._unencoded_prompts = True
+        self._first_prompt_frame[object_id] = min(self._first_prompt_frame.get(object_id, frame), frame)
 
     def track(self) -> Iterator[FrameResult]:
         """Forward pass from the earliest prompt, then a backward pass for objects first prompted later."""

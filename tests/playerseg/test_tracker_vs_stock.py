@@ -51,14 +51,19 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def our_masks(model: LoadedModel, frames: Path, prompts: PromptSet) -> dict[MaskKey, np.ndarray]:
+def our_masks(
+    model: LoadedModel, frames: Path, prompts: PromptSet, given: dict[MaskKey, np.ndarray] | None = None
+) -> dict[MaskKey, np.ndarray]:
     store = FrameStore(frames)
-    masks = PromptedTracking(model).run(store, SelectionPrompts.check(prompts, store)).masks
+    masks = PromptedTracking(model, masks=given).run(store, SelectionPrompts.check(prompts, store)).masks
     return {(frame, obj): masks.get(frame, obj) for frame in range(FRAMES) for obj in masks.object_ids_at(frame)}
 
 
-def stock_masks(model: LoadedModel, frames: Path, prompts: PromptSet) -> dict[MaskKey, np.ndarray]:
-    """Stock sam2's masks for the same prompts: logits per pass and frame, then one owner per pixel."""
+def stock_masks(
+    model: LoadedModel, frames: Path, prompts: PromptSet, given: dict[MaskKey, np.ndarray] | None = None
+) -> dict[MaskKey, np.ndarray]:
+    """Stock sam2's masks for the same prompts (then `given` masks through add_new_mask): logits per pass and
+    frame, then one owner per pixel."""
     predictor = model.predictor
     by_object: dict[int, list[Prompt]] = defaultdict(list)
     for prompt in prompts.merged().prompts:
@@ -79,6 +84,9 @@ def stock_masks(model: LoadedModel, frames: Path, prompts: PromptSet) -> dict[Ma
                     labels=[int(q.positive) for q in p.points] or None,
                     box=None if p.box is None else [p.box.x0, p.box.y0, p.box.x1, p.box.y1],
                 )
+            for (frame, obj), mask in sorted((given or {}).items(), key=lambda item: item[0]):
+                if obj in {p.object_id for p in group}:
+                    predictor.add_new_mask(state, frame, obj, torch.from_numpy(mask))
             passes = [predictor.propagate_in_video(state, start_frame_idx=first)]
             if first > 0:
                 passes.append(predictor.propagate_in_video(state, start_frame_idx=first, reverse=True))
@@ -129,3 +137,18 @@ def test_backward_pass_equals_stock_reverse_propagation(model: LoadedModel, clip
     ours, stock = our_masks(model, frames, prompts), stock_masks(model, frames, prompts)
     assert {frame for frame, obj in stock if obj == 3} == set(range(FRAMES)), "object 3 on every frame"
     assert_same_masks(ours, stock)
+
+
+def test_mask_prompts_equal_stock_add_new_mask(model: LoadedModel, clip: Path) -> None:
+    """Whole-mask prompts (evaluate --prompts masks): each player's frame-0 ground truth through add_mask, after a
+    box that the mask replaces, as stock sam2's add_new_mask does it."""
+    from evaluation.datasets.mask_pngs import load_mask_folder
+
+    truth = load_mask_folder(clip / "Annotations" / "seq000").read(0)
+    given = {(0, obj): truth == obj for obj in (1, 2, 3)}
+    boxes = PromptSet([Prompt(frame=0, object_id=obj, box=Box(0.0, 0.0, 40.0, 40.0)) for obj in (1, 2, 3)])
+    frames = clip / "JPEGImages" / "seq000"
+    ours, stock = our_masks(model, frames, boxes, given), stock_masks(model, frames, boxes, given)
+    assert_same_masks(ours, stock)
+    for obj in (1, 2, 3):  # the mask, not the box, made frame 0: it overlaps the player, not the corner box
+        assert (ours[(0, obj)] & given[(0, obj)]).sum() > 0.5 * ours[(0, obj)].sum()

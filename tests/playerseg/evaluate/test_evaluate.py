@@ -223,3 +223,29 @@ def test_kept_players_and_non_players_are_counted_by_hand() -> None:
     roles = {0: [FigureBox("player", 1, (5, 5, 15, 25)), FigureBox("referee", None, (22, 10, 32, 30))]}
     truth = MaskSequence.from_arrays("s", {0: gt})
     assert _kept(truth, MaskSequence.from_arrays("p", {0: pred}), roles) == (1.0, 2.0, 1.0)
+
+
+def test_mask_prompts_give_the_ground_truth_mask_on_the_prompted_frame(six_sequences: Path, tmp_path: Path) -> None:
+    """--prompts masks hands each object's first annotated mask to sam2 (add_new_mask): even a random-weight model
+    outputs that mask on that frame (up to sam2's resizing), where a click gives it nothing to go on."""
+    import shutil
+
+    from evaluation.datasets.mask_pngs import load_mask_folder
+
+    data = tmp_path / "data"
+    shutil.copytree(six_sequences, data, ignore=shutil.ignore_patterns("seq00[1-5]", "seq00[1-5].*"))
+    first_iou = {}
+    for mode in ("masks", "clicks"):
+        out = tmp_path / mode
+        args = ["evaluate", "--data", str(data), "--models", MODELS[0], "--out", str(out), "--prompts", mode]
+        assert main([*args, "--quiet"]) == 0
+        truth = load_mask_folder(data / "Annotations" / "seq000").read(0)
+        predicted = load_mask_folder(pair_folder(out, MODELS[0], "seq000") / "masks").read(0)
+        ious = [
+            np.logical_and(truth == k, predicted == k).sum() / np.logical_or(truth == k, predicted == k).sum()
+            for k in (1, 2)
+        ]
+        first_iou[mode] = min(ious)
+        assert json.loads((out / MANIFEST_FILE).read_text())["prompts"] == mode
+    # the 128 px test model sees the mask at a quarter of its input (32 x 32 logits): small players come back coarse
+    assert first_iou["masks"] > 0.5 and first_iou["masks"] > first_iou["clicks"] + 0.3
