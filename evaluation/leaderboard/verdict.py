@@ -116,6 +116,8 @@ def accuracy_sentence(model: ModelSummary, base: ModelSummary) -> str:
     d, m, b = model.JF_vs_baseline, model.model, base.model
     outcome = accuracy_outcome(d)
     if outcome == UNKNOWN:
+        if model.sequences == 0:
+            return f"{m} cannot be compared with {b}: none of its pairs finished (see the failed pairs)."
         if d is not None and d.n == 1:
             return (
                 f"The accuracy of {m} and {b} cannot be told apart: they share only 1 scored sequence "
@@ -292,6 +294,8 @@ def _clause(challenger: ChallengerVerdict, model: ModelSummary) -> str:
         )
     if challenger.accuracy == SAME:
         return f"{challenger.model} shows no significant difference (J&F {signed(d.mean)}, interval crosses 0)"
+    if model.sequences == 0:
+        return f"{challenger.model} cannot be compared (none of its pairs finished: see the failed pairs)"
     return f"{challenger.model} cannot be compared (fewer than 2 shared scored sequences)"
 
 

@@ -158,3 +158,13 @@ def test_a_single_model_has_nothing_to_compare() -> None:
     result = verdict(board_of({BASE: [0.5, 0.7]}))
     assert result.challengers == ()
     assert result.headline == f"Only {BASE} was evaluated (J&F 0.600 over 2 sequences): there is nothing to compare."
+
+
+def test_a_model_whose_every_pair_failed_is_named_as_such() -> None:
+    failures = [PairFailure("offline", f"seq00{i}", "the model is not available.") for i in range(2)]
+    result = verdict(board_of({BASE: [0.5, 0.6], "offline": []}, failures=failures))
+    assert (
+        result.headline == f"offline cannot be compared with {BASE}: none of its pairs finished (see the failed pairs)."
+    )
+    two = verdict(board_of({BASE: [0.5, 0.6], NEW: [0.6, 0.7], "offline": []}, failures=failures))
+    assert "offline cannot be compared (none of its pairs finished: see the failed pairs)" in two.headline
