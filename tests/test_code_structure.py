@@ -35,7 +35,7 @@ ALLOWED = {
     "compare": {"errors", "io", "tracking", "runs", "autolabel", "progress_bars"},
     "bench": {"errors", "io", "tracking", "runs"},
     "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},
-    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic"},
+    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate"},
     "__main__": {"errors", "io", "tracking", "runs", "autolabel", "compare", "bench", "evaluate", "progress_bars"},
 }
 

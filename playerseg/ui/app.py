@@ -23,6 +23,8 @@ from playerseg.ui.api import make_compare_endpoint
 from playerseg.ui.clip_tab import ClipTab, build_clip_tab, wire_clip_tab
 from playerseg.ui.compare_tab import CompareTab, build_compare_tab
 from playerseg.ui.config import AppConfig
+from playerseg.ui.dataset_sources import run_example
+from playerseg.ui.dataset_tab import DatasetHandler, DatasetTab, build_dataset_tab
 from playerseg.ui.example import prepare_example
 from playerseg.ui.export_tab import ExportTab, build_export_tab
 from playerseg.ui.gpu import gpu_function, on_zero_gpu
@@ -36,7 +38,8 @@ from playerseg.ui.stability_tab import StabilityTab, build_stability_tab
 TITLE = "PlayerSeg: zero-shot vs finetuned SAM2 on your footage"
 INTRO = (
     "Upload a clip (or load the example), click the players to track, pick two models and run them on the same "
-    "prompts. The tabs compare the results: stability (flicker), per-frame latency, memory and accuracy."
+    "prompts. The tabs compare the results: stability (flicker), per-frame latency, memory and accuracy; tab 8 "
+    "compares models over a whole dataset."
 )
 GPU_GROUP = "gpu"
 CSS = "#prompt-frame img { cursor: crosshair; }"
@@ -44,7 +47,7 @@ CSS = "#prompt-frame img { cursor: crosshair; }"
 
 @dataclass(frozen=True)
 class AppTabs:
-    """The seven tabs, in page order."""
+    """The eight tabs, in page order."""
 
     clip: ClipTab
     compare: CompareTab
@@ -53,6 +56,7 @@ class AppTabs:
     memory: MemoryTab
     accuracy: AccuracyTab
     export: ExportTab
+    dataset: DatasetTab
 
     def results(self) -> ResultTabs:
         """The tabs a comparison fills, in the Run button's output order."""
@@ -74,6 +78,7 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
         wire_run(tabs.compare, state, RunHandler(config, pool, run_compare, tabs.results()))
         wire_scoring(tabs.accuracy, state, ScoreHandler(config.work_dir, tabs.accuracy, tabs.export))
         wire_api(config, pool, run_compare)
+        wire_dataset(tabs.dataset, state, DatasetHandler(config, tabs.dataset, gpu_function(run_example)))
     return demo
 
 
@@ -93,7 +98,9 @@ def build_tabs(config: AppConfig) -> AppTabs:
             accuracy_tab = build_accuracy_tab()
         with gr.Tab("7. Export", id="export"):
             export_tab = build_export_tab()
-    return AppTabs(clip_tab, compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab)
+        with gr.Tab("8. Dataset", id="dataset"):
+            dataset_tab = build_dataset_tab(config)
+    return AppTabs(clip_tab, compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab, dataset_tab)
 
 
 def wire_run(tab: CompareTab, state: gr.State, handler: RunHandler) -> None:
@@ -114,6 +121,19 @@ def wire_scoring(tab: AccuracyTab, state: gr.State, handler: ScoreHandler) -> No
     outputs = [state, *handler.accuracy_tab.outputs(), *handler.export_tab.outputs()]
     tab.ground_truth.upload(score, [state, tab.ground_truth], outputs, api_visibility="private")
     tab.score.click(score, [state, tab.ground_truth], outputs, api_visibility="private")
+
+
+def wire_dataset(tab: DatasetTab, state: gr.State, handler: DatasetHandler) -> None:
+    """An uploaded evaluate folder is shown at once; the example dataset runs models, so it queues in the GPU group."""
+    tab.upload.upload(handler.load_dataset, [state, tab.upload], tab.outputs(), api_visibility="private")
+    tab.example.click(
+        handler.run_example_dataset,
+        [state],
+        tab.outputs(),
+        concurrency_limit=handler.config.gpu_concurrency,
+        concurrency_id=GPU_GROUP,
+        api_visibility="private",
+    )
 
 
 def wire_api(config: AppConfig, pool: ModelPool, run_compare: Callable[..., Comparison]) -> None:

@@ -19,6 +19,7 @@ EVENTS = [
     "on_upload_prompts",
     "run_models", "score", "score_1",
     "compare",
+    "load_dataset", "run_example_dataset",
 ]  # fmt: skip
 
 
@@ -46,8 +47,9 @@ def test_runs_share_the_gpu_queue_and_a_handler_used_twice_keeps_one_queue(app: 
     for function in demo.fns.values():
         queues.setdefault(function.concurrency_id, []).append(function.api_name)
     shared = sorted(names for names in queues.values() if len(names) > 1)
-    assert shared == [["models_facts", "models_facts_1"], RANGE_EVENTS, ["run_models", "compare"], ["score", "score_1"]]
-    assert queues[GPU_GROUP] == ["run_models", "compare"]
+    gpu_runs = ["run_models", "compare", "run_example_dataset"]
+    assert shared == [["models_facts", "models_facts_1"], RANGE_EVENTS, gpu_runs, ["score", "score_1"]]
+    assert queues[GPU_GROUP] == gpu_runs
     assert {f.concurrency_limit for f in demo.fns.values() if f.concurrency_id == GPU_GROUP} == {config.gpu_concurrency}
 
 
