@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -19,16 +20,16 @@ from playerseg.compare.outcome import Comparison
 from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
 from playerseg.ui.accuracy_tab import AccuracyTab, build_accuracy_tab
-from playerseg.ui.api import make_compare_endpoint
+from playerseg.ui.api import API_FOLDER, make_compare_endpoint
 from playerseg.ui.clip_tab import ClipTab, build_clip_tab, wire_clip_tab
 from playerseg.ui.compare_tab import CompareTab, build_compare_tab
 from playerseg.ui.config import AppConfig
 from playerseg.ui.dataset_sources import run_example
 from playerseg.ui.dataset_tab import DatasetHandler, DatasetTab, build_dataset_tab
-from playerseg.ui.example import prepare_example
+from playerseg.ui.example import example_folder, prepare_example
 from playerseg.ui.export_tab import ExportTab, build_export_tab
 from playerseg.ui.gpu import gpu_function, on_zero_gpu
-from playerseg.ui.housekeeping import forget_session, prepare_work_dir, start_sweeper
+from playerseg.ui.housekeeping import SESSIONS_FOLDER, forget_session, prepare_work_dir, start_sweeper
 from playerseg.ui.latency_tab import LatencyTab, build_latency_tab
 from playerseg.ui.memory_tab import MemoryTab, build_memory_tab
 from playerseg.ui.run_handlers import ResultTabs, RunHandler, ScoreHandler
@@ -148,9 +149,17 @@ def wire_api(config: AppConfig, pool: ModelPool, run_compare: Callable[..., Comp
 
 def launch_kwargs(config: AppConfig) -> dict[str, Any]:
     """Server name and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (Gradio reads them). Users can fetch
-    files of the work folder's example and their own runs; uploads over PLAYERSEG_MAX_UPLOAD_MB are refused."""
+    files of the work folder's example, the sessions' runs and the API's results; uploads over
+    PLAYERSEG_MAX_UPLOAD_MB are refused. Gradio's upload cache (WORK_DIR/uploads) is NOT an allowed path: Gradio
+    serves allowed files inline with their own type, so an uploaded .html would run on the app's origin; from its
+    cache it serves only safe types (video, images) inline and everything else as a download."""
+    root = Path(config.work_dir)
     return {
-        "allowed_paths": [config.work_dir],
+        "allowed_paths": [
+            str(root / SESSIONS_FOLDER),
+            str(root / API_FOLDER),
+            str(example_folder(root, config.example_frames)),
+        ],
         "max_file_size": f"{config.max_upload_mb}mb",
         "css": CSS,
         "theme": gr.themes.Soft(),

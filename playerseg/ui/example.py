@@ -21,9 +21,14 @@ class ExampleClip:
     ground_truth: Path  # folder of palette PNGs named by frame number
 
 
+def example_folder(work_dir: str | Path, frames: int) -> Path:
+    """Where the example of this length lives in the work folder."""
+    return Path(work_dir) / f"example-{frames}f"
+
+
 def prepare_example(work_dir: str | Path, frames: int) -> ExampleClip:
     """Generate the example once per work folder and settings; later start-ups reuse it."""
-    root = Path(work_dir) / f"example-{frames}f"
+    root = example_folder(work_dir, frames)
     settings = {"frames": frames, "seed": EXAMPLE_SEED, "players": EXAMPLE_PLAYERS, "size": list(EXAMPLE_SIZE)}
     marker = root / "settings.json"
     clip = ExampleClip(

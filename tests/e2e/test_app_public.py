@@ -329,3 +329,21 @@ def test_ground_truth_objects_nobody_prompted_are_left_out_with_a_notice(
         summary["notices"]
     )
     assert summary["models"]["A"]["accuracy"]["frames_scored"] == 4
+
+
+def test_an_uploaded_html_file_is_served_as_a_download_not_a_page(server: Server, tmp_path: Path) -> None:
+    """Gradio serves files of allowed paths inline with their own type: its upload cache must not be one, or an
+    uploaded page would run scripts on the app's origin (stored XSS). From the cache, HTML comes back as a download."""
+    page = tmp_path / "evil.html"
+    page.write_bytes(b"<script>document.title='owned'</script>")
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="files"; filename="evil.html"\r\nContent-Type: text/html'
+        b"\r\n\r\n" + page.read_bytes() + b"\r\n--XyZ--\r\n"
+    )
+    request = urllib.request.Request(
+        f"{server.url}gradio_api/upload", data=body, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}
+    )
+    uploaded = json.loads(urllib.request.urlopen(request, timeout=30).read())[0]
+    with urllib.request.urlopen(f"{server.url}gradio_api/file={uploaded}", timeout=30) as response:
+        assert "text/html" not in response.headers.get("Content-Type", "")
+        assert response.headers.get("Content-Disposition", "").startswith("attachment")
