@@ -32,6 +32,7 @@ from evaluation.datasets.coco_json import load_coco_rle
 from evaluation.datasets.mask_pngs import load_mask_folder
 from evaluation.results.accuracy import AccuracyResult
 from evaluation.sequence import VOID, MaskSequence, SequenceError
+from playerseg.compare.failures import one_line
 from playerseg.errors import PlayerSegError
 from playerseg.io.video import VideoInfo
 
@@ -137,7 +138,7 @@ def _coco_ground_truth(source: Path, shown: str, limits: UploadLimits) -> MaskSe
     size = source.stat().st_size
     if size > limits.json_bytes:
         raise GroundTruthError(
-            f"Ground truth {shown} is {_megabytes(size)}, more than the {_megabytes(limits.json_bytes)} a COCO-RLE "
+            f"Ground truth {shown} is {megabytes(size)}, more than the {megabytes(limits.json_bytes)} a COCO-RLE "
             "file of this clip's masks can need; give the masks of this clip only."
         )
     paths = _PathHider(shown, (source,))
@@ -344,13 +345,13 @@ class _HiddenPathReader:
 def _too_big_entry(shown: str, mask: _Mask, limits: UploadLimits) -> str:
     return (
         f"Ground truth {shown} holds {mask.parts[-1]}, which unpacks to more than the "
-        f"{_megabytes(limits.entry_bytes)} a mask of {_clip_words(limits)} can take; give the masks of this clip only."
+        f"{megabytes(limits.entry_bytes)} a mask of {_clip_words(limits)} can take; give the masks of this clip only."
     )
 
 
 def _too_big(shown: str, limits: UploadLimits) -> str:
     return (
-        f"Ground truth {shown} unpacks to more than the {_megabytes(limits.total_bytes)} the masks of "
+        f"Ground truth {shown} unpacks to more than the {megabytes(limits.total_bytes)} the masks of "
         f"{_clip_words(limits)} can take; give the masks of this clip only."
     )
 
@@ -361,14 +362,13 @@ def _clip_words(limits: UploadLimits) -> str:
     return f"this {limits.size[0]}x{limits.size[1]} clip of {limits.masks} frames"
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A byte count as people read a file size limit: "1.5 MB" below 10 MB, whole MB above."""
     return f"{size / (1 << 20):.1f} MB" if size < (10 << 20) else f"{size >> 20} MB"
 
 
 def _reason(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    text = lines[0].strip().rstrip(".") if lines else type(error).__name__
-    return text if len(text) <= 200 else text[:197].rstrip() + "..."
+    return one_line(error, 200)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from evaluation.leaderboard.table import LEADERBOARD_JSON, Leaderboard, write_leaderboard
+from playerseg.compare.failures import one_line
+from playerseg.compare.ground_truth import megabytes
 from playerseg.errors import PlayerSegError
 from playerseg.synthetic.dataset import generate_dataset
 
@@ -122,7 +124,7 @@ def _upload_contents(source: Path, shown: str) -> tuple[bytes, bytes | None, boo
         size = source.stat().st_size
         if size > MAX_JSON_BYTES:
             raise DatasetUploadError(
-                f"{shown} is {_megabytes(size)}, more than the {_megabytes(MAX_JSON_BYTES)} a leaderboard.json may "
+                f"{shown} is {megabytes(size)}, more than the {megabytes(MAX_JSON_BYTES)} a leaderboard.json may "
                 "take here."
             )
         return source.read_bytes(), None, False
@@ -195,7 +197,7 @@ def _beside(entries: list[zipfile.ZipInfo], anchor: zipfile.ZipInfo, name: str) 
 def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int, shown: str) -> bytes:
     """The entry's bytes, refused once more than `limit` come out (declared sizes can lie)."""
     name = _parts(entry)[-1]
-    too_big = f"{shown} holds a {name} of more than {_megabytes(limit)}, more than this app reads."
+    too_big = f"{shown} holds a {name} of more than {megabytes(limit)}, more than this app reads."
     if entry.file_size > limit:
         raise DatasetUploadError(too_big)
     chunks, size = [], 0
@@ -338,11 +340,5 @@ def _capital(text: str) -> str:
     return "T" + text[1:] if text.startswith("the ") else text
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1 << 20):.1f} MB" if size < (10 << 20) else f"{size >> 20} MB"
-
-
 def _reason(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    text = lines[0].strip().rstrip(".") if lines else type(error).__name__
-    return text if len(text) <= 200 else text[:197].rstrip() + "..."
+    return one_line(error, 200)
