@@ -249,3 +249,18 @@ def test_mask_prompts_give_the_ground_truth_mask_on_the_prompted_frame(six_seque
         assert json.loads((out / MANIFEST_FILE).read_text())["prompts"] == mode
     # the 128 px test model sees the mask at a quarter of its input (32 x 32 logits): small players come back coarse
     assert first_iou["masks"] > 0.5 and first_iou["masks"] > first_iou["clicks"] + 0.3
+
+
+def test_a_model_that_cannot_load_is_tried_once_per_run(
+    six_sequences: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playerseg.compare.pool import ModelPool
+
+    tries: list[str] = []
+    real = ModelPool.get
+    monkeypatch.setattr(ModelPool, "get", lambda pool, name: tries.append(name) or real(pool, name))
+    out = tmp_path / "out"
+    assert main(["evaluate", "--data", str(six_sequences), "--models", UNAVAILABLE, "--out", str(out), "--quiet"]) == 3
+    assert tries == [UNAVAILABLE]
+    reasons = {json.loads((pair_folder(out, UNAVAILABLE, s) / FAILURE_FILE).read_text())["reason"] for s in SEQUENCES}
+    assert len(reasons) == 6 and all("the model is not available (Model sam2.1-large needs" in r for r in reasons)
