@@ -47,6 +47,8 @@ def run_ray(
 ) -> None:
     """Run every task on Ray; `on_done` receives each outcome, in this process, as soon as its pair is recorded."""
     ray = import_ray()
+    if not tasks:  # every pair finished earlier: no Ray to start
+        return
     started, running = connect(ray, address, workers, quiet), {}
     try:
         _run_all(ray, list(tasks), running, on_done, workers, device, quiet)
