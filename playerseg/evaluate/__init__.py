@@ -4,7 +4,8 @@ report come from `evaluation.leaderboard`.
 
 Owns: job (EvaluateJob, the dataset's sequences, the manifest), prompts (prompts/<seq>.json, or clicks / boxes derived
 from the ground truth), pair (one pair run, written and scored, or its one-sentence failure), local (the local
-engine), ray_engine (the Ray engine), cli (the subcommand).
+engine), ray_engine (the Ray engine: pairs as tasks), ray_cluster (reaching Ray: connect or start, thread
+pinning, one-sentence failures), cli (the subcommand).
 May import: playerseg.errors, io, tracking, runs, autolabel, compare (the model pool and failure sentences),
 synthetic (the deepest point of a mask), progress_bars; evaluation.
 """

@@ -91,13 +91,17 @@ def run_pair(task: PairTask, pool: ModelPool, progress: Progress | None = None) 
 
 
 def record_failure(task: PairTask, reason: str, staging: Path | None = None) -> PairFailure:
-    """Write the pair's failure.json (into `staging` when given, the caller moves it into place; else straight into
-    the pair's folder, replacing what was there)."""
+    """Write the pair's failure.json: into `staging` when given (the caller moves it into place), else staged here
+    and swapped in for whatever the pair's folder held."""
     failure = PairFailure(task.model, task.sequence, reason)
-    folder = staging if staging is not None else pair_folder(task.out, task.model, task.sequence)
+    final = pair_folder(task.out, task.model, task.sequence)
+    folder = staging if staging is not None else final.with_name(f".{final.name}.partial-{os.getpid()}-failure")
     _remove(folder)
     folder.mkdir(parents=True)
     _write_record(folder, FAILURE_FILE, failure.to_json())
+    if staging is None:
+        _remove(final)
+        folder.rename(final)
     return failure
 
 

@@ -7,7 +7,6 @@ that dies becomes the pair's one-sentence failure; Ctrl-C or SIGTERM stops the p
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import sys
@@ -17,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evaluation.leaderboard.manifest import pair_folder
-from evaluation.leaderboard.rows import FAILURE_FILE, PairFailure
 from playerseg.evaluate.job import EvaluateError
-from playerseg.evaluate.pair import PairOutcome, PairTask, failure_reason, run_pair
+from playerseg.evaluate.pair import PairOutcome, PairTask, failure_reason, record_failure, run_pair
 from playerseg.evaluate.ray_cluster import THREADS_PER_PAIR, connect, import_ray
 
 if TYPE_CHECKING:
@@ -119,7 +117,8 @@ def _outcome(ray: Any, ref: Any, task: PairTask) -> PairOutcome:
     try:
         outcome = ray.get(ref)
     except ray.exceptions.RayError as error:
-        return PairOutcome(_record_failure(task, _crash_reason(ray, task, error)), None)
+        _remove_partials(task)
+        return PairOutcome(record_failure(task, _crash_reason(ray, task, error)), None)
     if not pair_folder(task.out, task.model, task.sequence).is_dir():
         raise EvaluateError(NOT_SHARED.format(out=task.out))
     return outcome
@@ -132,18 +131,6 @@ def _crash_reason(ray: Any, task: PairTask, error: BaseException) -> str:
     if isinstance(error, ray.exceptions.OutOfMemoryError):  # Ray's memory monitor killed the worker
         return f"{who} ran out of memory: Ray stopped its worker; try fewer --workers or bigger machines."
     return f"{who}: its Ray worker died before finishing ({type(error).__name__}); rerun to try it again."
-
-
-def _record_failure(task: PairTask, reason: str) -> PairFailure:
-    """The pair's failure.json, staged and moved into place as run_pair does, for a worker that could not."""
-    failure = PairFailure(task.model, task.sequence, reason)
-    final = _remove_partials(task)
-    staging = final.with_name(f".{final.name}.partial-driver-{os.getpid()}")
-    staging.mkdir(parents=True)
-    (staging / FAILURE_FILE).write_text(json.dumps(failure.to_json(), indent=2))
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
-    return failure
 
 
 def _remove_partials(task: PairTask) -> Path:
