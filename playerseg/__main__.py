@@ -1,7 +1,8 @@
 """Command line: `python -m playerseg segment CLIP --model NAME --prompts PROMPTS.json --out RUN_DIR`,
 `python -m playerseg compare CLIP --prompts PROMPTS.json --model-a NAME --model-b NAME --out DIR [--gt PATH]`,
 `python -m playerseg autolabel CLIP --out RUN_DIR [--detector NAME] [--tracker NAME] [--detections FILE] ...`,
-`python -m playerseg evaluate --data ROOT --models A,B[,C...] --out OUT [--engine ray]`.
+`python -m playerseg evaluate --data ROOT --models A,B[,C...] --out OUT [--engine ray]`,
+`python -m playerseg export-sequence RUN_DIR --clip CLIP --dataset DIR [--name SEQ] [--overwrite]`.
 
 Bad input ends with one sentence on stderr and exit code 2; slow imports (torch, sam2) happen after parsing.
 segment, compare and autolabel refuse an OUT that already holds files unless --overwrite, write into a hidden sibling
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from playerseg.evaluate.cli import add_evaluate_parser
 
     add_evaluate_parser(commands)
+    from playerseg.dataset.cli import add_export_parser
+
+    add_export_parser(commands)
     commands.add_parser("models", help="list the built-in model and detector names")
     bench = commands.add_parser(
         "bench",
@@ -283,6 +287,10 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
             from playerseg.evaluate.cli import run_evaluate
 
             return run_evaluate(args, command)
+        if args.command == "export-sequence":  # writes a sequence of a dataset, not an OUT
+            from playerseg.dataset.cli import run_export
+
+            return run_export(args)
         inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
         check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
         if args.command == "compare":

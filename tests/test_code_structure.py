@@ -35,8 +35,20 @@ ALLOWED = {
     "compare": {"errors", "io", "tracking", "runs", "autolabel", "progress_bars"},
     "bench": {"errors", "io", "tracking", "runs"},
     "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},
+    "dataset": {"errors", "io", "runs"},
     "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate"},
-    "__main__": {"errors", "io", "tracking", "runs", "autolabel", "compare", "bench", "evaluate", "progress_bars"},
+    "__main__": {
+        "errors",
+        "io",
+        "tracking",
+        "runs",
+        "autolabel",
+        "compare",
+        "bench",
+        "evaluate",
+        "dataset",
+        "progress_bars",
+    },
 }
 
 
