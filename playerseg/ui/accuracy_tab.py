@@ -11,9 +11,9 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.charts.accuracy import jf_per_frame, per_object_box
-from evaluation.charts.agreement import agreement_timeline
 from evaluation.charts.comparison import model_comparison_bars
 from playerseg.compare.outcome import Comparison
+from playerseg.ui.charts import agreement_chart, fit
 from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "J (mIoU) ↑", "F ↑", "J&F ↑", "J recall ↑", "F recall ↑", "frames scored", "missing objects"]
@@ -50,9 +50,9 @@ class AccuracyTab:
             return [
                 note,
                 accuracy_table(comparison),
-                model_comparison_bars(accuracy=results),
-                jf_per_frame(results),
-                per_object_box(results),
+                fit(model_comparison_bars(accuracy=results)),
+                fit(jf_per_frame(results)),
+                fit(per_object_box(results)),
             ]
         if comparison.agreement is None:
             return [
@@ -65,7 +65,7 @@ class AccuracyTab:
         return [
             NO_GROUND_TRUTH + random,
             agreement_table(comparison),
-            agreement_timeline(comparison.agreement),
+            agreement_chart(comparison.agreement),
             None,
             None,
         ]

@@ -8,10 +8,10 @@ from typing import Any
 
 import gradio as gr
 
-from evaluation.charts.agreement import agreement_timeline
 from playerseg.compare.outcome import Comparison
 from playerseg.tracking import nano_store
 from playerseg.tracking.registry import ModelUnavailableError, display_name, get_spec
+from playerseg.ui.charts import agreement_chart
 from playerseg.ui.config import AppConfig
 
 DISAGREEMENT_HELP = (
@@ -45,7 +45,7 @@ class CompareTab:
             gr.Video(value=_path(a.overlay), label=f"Model {a.display_name}"),
             gr.Video(value=_path(b.overlay), label=f"Model {b.display_name}"),
             _path(comparison.disagreement),
-            agreement_timeline(comparison.agreement),
+            agreement_chart(comparison.agreement),
         ]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluation.charts.profile import latency_histogram, latency_timeline
 from playerseg.compare.outcome import Comparison
+from playerseg.ui.charts import fit
 from playerseg.ui.tables import rounded
 
 COLUMNS = ["model", "device", "frames", "p50 ms", "p95 ms", "p99 ms", "max ms", "FPS", "prompt frame ms"]
@@ -33,7 +34,7 @@ class LatencyTab:
         profiles = [o.profile for o in comparison.outcomes if o.profile is not None] if comparison else []
         if not profiles:
             return [pd.DataFrame(columns=COLUMNS), None, None]
-        return [latency_table(comparison), latency_timeline(profiles), latency_histogram(profiles)]
+        return [latency_table(comparison), fit(latency_timeline(profiles)), fit(latency_histogram(profiles))]
 
 
 def latency_table(comparison: Comparison) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluation.charts.profile import memory_timeline
 from playerseg.compare.outcome import Comparison
+from playerseg.ui.charts import fit
 
 COLUMNS = ["model", "device", "measure", "peak MB", "mean MB per frame"]
 KIND_LABELS = {
@@ -39,7 +40,7 @@ class MemoryTab:
             if kinds == {"process_rss"}
             else "GPU memory allocated by torch per frame; the peak is reset at the start of each model's run."
         )
-        return [note, memory_table(comparison), memory_timeline(profiles)]
+        return [note, memory_table(comparison), fit(memory_timeline(profiles))]
 
 
 def memory_table(comparison: Comparison) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 from evaluation.charts.comparison import model_comparison_bars
 from evaluation.charts.temporal import temporal_timeline
 from playerseg.compare.outcome import Comparison
+from playerseg.ui.charts import fit
 from playerseg.ui.tables import rounded
 
 COLUMNS = [
@@ -44,7 +45,11 @@ class StabilityTab:
         results = [o.temporal for o in comparison.outcomes if o.temporal is not None] if comparison else []
         if not results:
             return [pd.DataFrame(columns=COLUMNS), None, None]
-        return [stability_table(comparison), model_comparison_bars(temporal=results), temporal_timeline(results)]
+        return [
+            stability_table(comparison),
+            fit(model_comparison_bars(temporal=results)),
+            fit(temporal_timeline(results)),
+        ]
 
 
 def stability_table(comparison: Comparison) -> pd.DataFrame:
