@@ -117,9 +117,12 @@ def video_plays_in_chromium(video_path: str, timeout_ms: int = 20000) -> dict[st
         server.shutdown()
 
 
-def plotly_page_offline(html_path: Any, min_charts: int = 1, screenshot: str | None = None) -> dict[str, Any]:
-    """Open an HTML file from file:// with every other request blocked; wait until `min_charts` plotly charts
-    have drawn their SVG. Reports chart divs, drawn charts, blocked URLs and console/page errors."""
+def plotly_page_offline(
+    html_path: Any, min_charts: int = 1, screenshot: str | None = None, evaluate: str | None = None
+) -> dict[str, Any]:
+    """Open an HTML file from file:// with every other request blocked (data: URIs, e.g. embedded images, are
+    local); wait until `min_charts` plotly charts have drawn their SVG. Reports chart divs, drawn charts, blocked URLs,
+    console/page errors and, under "seen", what the `evaluate` JS function returned."""
     from pathlib import Path
 
     drawn_js = "[...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('svg.main-svg'))"
@@ -128,7 +131,7 @@ def plotly_page_offline(html_path: Any, min_charts: int = 1, screenshot: str | N
         errors: list[str] = []
 
         def only_local(route: Any) -> None:
-            if route.request.url.startswith("file://"):
+            if route.request.url.startswith(("file://", "data:")):
                 route.continue_()
             else:
                 outside.append(route.request.url)
@@ -146,6 +149,7 @@ def plotly_page_offline(html_path: Any, min_charts: int = 1, screenshot: str | N
             "drawn": page.evaluate(f"{drawn_js}.length"),
             "outside": outside,
             "errors": errors,
+            "seen": page.evaluate(evaluate) if evaluate is not None else None,
         }
         if screenshot is not None:
             page.screenshot(path=screenshot, full_page=True)

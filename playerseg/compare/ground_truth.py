@@ -261,16 +261,24 @@ def _extract(archive: zipfile.ZipFile, masks: list[_Mask], target: Path, shown: 
     return folders
 
 
-def _safe_parts(shown: str, member: zipfile.ZipInfo) -> tuple[str, ...]:
+def zip_entry_parts(member: zipfile.ZipInfo) -> tuple[str, ...] | None:
+    """The path parts of a zip entry (no empty or "." parts), or None when extracting it would be unsafe: an
+    absolute path, a drive letter, '..' or a symbolic link."""
     name = member.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
-    is_link = stat.S_ISLNK(member.external_attr >> 16)
-    if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or is_link:
+    if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or stat.S_ISLNK(member.external_attr >> 16):
+        return None
+    return tuple(part for part in parts if part not in ("", "."))
+
+
+def _safe_parts(shown: str, member: zipfile.ZipInfo) -> tuple[str, ...]:
+    parts = zip_entry_parts(member)
+    if parts is None:
         raise GroundTruthError(
             f"Ground truth {shown} holds an unsafe entry {member.filename!r} (an absolute path, '..' or a "
             "link); zip the mask files with plain relative paths."
         )
-    return tuple(part for part in parts if part not in ("", "."))
+    return parts
 
 
 def _is_mask_png(parts: tuple[str, ...]) -> bool:

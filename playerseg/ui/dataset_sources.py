@@ -20,18 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import stat
 import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from evaluation.leaderboard.table import LEADERBOARD_JSON, Leaderboard, write_leaderboard
 from playerseg.compare.failures import one_line
-from playerseg.compare.ground_truth import megabytes
+from playerseg.compare.ground_truth import megabytes, zip_entry_parts
 from playerseg.errors import PlayerSegError
 from playerseg.synthetic.dataset import generate_dataset
 
@@ -155,10 +154,7 @@ def _zip_contents(source: Path, shown: str) -> tuple[bytes, bytes | None]:
 
 
 def _check_entry(entry: zipfile.ZipInfo, shown: str) -> None:
-    name = entry.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    is_link = stat.S_ISLNK(entry.external_attr >> 16)
-    if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]) or is_link:
+    if zip_entry_parts(entry) is None:
         raise DatasetUploadError(
             f"{shown} holds an unsafe entry {entry.filename!r} (an absolute path, '..' or a link); zip the OUT "
             "folder with plain relative paths."
@@ -166,7 +162,7 @@ def _check_entry(entry: zipfile.ZipInfo, shown: str) -> None:
 
 
 def _parts(entry: zipfile.ZipInfo) -> tuple[str, ...]:
-    return tuple(p for p in PurePosixPath(entry.filename.replace("\\", "/")).parts if p not in ("", "."))
+    return zip_entry_parts(entry) or ()
 
 
 def _hidden(parts: tuple[str, ...]) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.leaderboard.cli import run_leaderboard
-from tests.browser import chromium_page
+from tests.browser import plotly_page_offline
 from tests.conftest import REPO_ROOT
 from tests.evaluation.leaderboard.builders import ModelSpec, exact, noise, shifted, write_dataset, write_evaluate_folder
 
@@ -32,33 +32,9 @@ SEEN_JS = """() => ({
 
 def open_offline(report: Path, charts: int) -> dict[str, Any]:
     """What Chromium shows of the report from file:// with every other request blocked."""
-    with chromium_page() as page:
-        outside: list[str] = []
-        errors: list[str] = []
-
-        def only_local(route: Any) -> None:
-            if route.request.url.startswith(("file://", "data:")):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.set_viewport_size({"width": 1366, "height": 900})
-        page.goto(report.as_uri(), wait_until="load")
-        page.wait_for_function(
-            "(n) => [...document.querySelectorAll('.js-plotly-plot')].filter(d => d.querySelector('svg.main-svg'))"
-            ".length >= n",
-            arg=charts,
-            timeout=15000,
-        )
-        page.wait_for_timeout(300)  # let late errors or requests surface
-        seen = page.evaluate(SEEN_JS)
-        SHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOT), full_page=True)
-    return {**seen, "outside": outside, "errors": errors}
+    SHOT.parent.mkdir(parents=True, exist_ok=True)
+    result = plotly_page_offline(report, charts, screenshot=str(SHOT), evaluate=SEEN_JS)
+    return {**result["seen"], "outside": result["outside"], "errors": result["errors"]}
 
 
 def test_leaderboard_report_renders_offline_with_charts_and_stills(tmp_path: Path) -> None:
