@@ -36,7 +36,8 @@ ALLOWED = {
     "bench": {"errors", "io", "tracking", "runs"},
     "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},
     "dataset": {"errors", "io", "runs"},
-    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate"},
+    "annotate": {"errors", "io", "tracking", "runs", "dataset"},
+    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate", "annotate"},
     "__main__": {
         "errors",
         "io",
