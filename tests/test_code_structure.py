@@ -37,7 +37,7 @@ ALLOWED = {
     "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},
     "dataset": {"errors", "io", "runs"},
     "annotate": {"errors", "io", "tracking", "runs", "dataset"},
-    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate", "annotate"},
+    "ui": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "evaluate", "annotate", "dataset"},
     "__main__": {
         "errors",
         "io",

@@ -29,7 +29,6 @@ from playerseg.io.prompts import Box, Point, PromptSet
 from playerseg.io.video import FrameStore, probe_video
 from playerseg.runs.facts import PROMPT_SPACE, RunFacts
 
-FIXES_KEY = "fixes"  # the app's count of fixed frames and clicks, when a run.json has it
 _CHUNK = 1 << 20
 
 
@@ -50,39 +49,45 @@ def export_run(
     seq = sequence_name(clip, name)
     if not overwrite and sequence_exists(dataset_dir, seq):
         raise ExportError(f"Sequence {seq} is already in {dataset_dir}; pass --overwrite to replace it.")
-    facts, fixes = read_run_facts(run_dir)
+    facts = read_run_facts(run_dir)
     check_clip(clip, facts)
     selection = facts.selection
     stop = selection.last_frame + 1
     with FrameStore(clip, start=selection.first_frame, stop=stop, stride=selection.stride) as store:
         masks = read_run_masks(run_dir, store.source_indices)
-        meta = SequenceMeta(
-            objects={object_id: f"player {object_id}" for object_id in facts.objects},
-            source_clip=Path(clip).name,
-            source_sha256=clip_sha256(clip),
-            model=facts.model.model,
-            frames_fixed=fixes.get("frames_fixed", 0),
-            clicks=fixes.get("clicks", 0),
-        )
+        meta = sequence_meta(facts, clip)
         prompts = prompts_in_clip_space(facts, store.source_indices)
         return write_sequence(dataset_dir, seq, zip(store.source_indices, store), masks, prompts, meta)
 
 
-def read_run_facts(run_dir: str | Path) -> tuple[RunFacts, dict[str, int]]:
-    """run.json's facts and its fixes counts ({} when it has none); ExportError when it is no run folder."""
+def sequence_meta(facts: RunFacts, clip: str | Path) -> SequenceMeta:
+    """meta.json's entry: the objects (named as the review named them, else "player N"), the clip, the model, and the
+    review's fixed frames and clicks (none for a run nobody reviewed)."""
+    review = facts.review
+    names = review.object_names if review is not None else {}
+    return SequenceMeta(
+        objects={object_id: names.get(object_id, f"player {object_id}") for object_id in facts.objects},
+        source_clip=Path(clip).name,
+        source_sha256=clip_sha256(clip),
+        model=review.kept if review is not None else facts.model.model,
+        frames_fixed=review.frames_fixed if review is not None else 0,
+        clicks=review.clicks if review is not None else 0,
+    )
+
+
+def read_run_facts(run_dir: str | Path) -> RunFacts:
+    """run.json's facts; ExportError when it is no run folder."""
     path = Path(run_dir) / "run.json"
     if not path.is_file():
         raise ExportError(f"{run_dir} is not a run folder: it has no run.json.")
     try:
         raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        fixes = raw.pop(FIXES_KEY, None) or {}
         facts = RunFacts.from_json(raw)
-        counts = {key: int(fixes.get(key, 0)) for key in ("frames_fixed", "clicks")}
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise ExportError(f"{path} is not a readable run.json ({error}).") from None
     if facts.prompt_space != PROMPT_SPACE:
         raise ExportError(f'{path} has prompts in "{facts.prompt_space}", which export-sequence does not read.')
-    return facts, counts
+    return facts
 
 
 def check_clip(clip: str | Path, facts: RunFacts) -> None:

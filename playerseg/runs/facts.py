@@ -204,9 +204,46 @@ class AutoLabelFacts:
 
 
 @dataclass(frozen=True)
+class ReviewFacts:
+    """What a person changed in the app's review before the masks went into a dataset: the model whose masks were
+    kept, object names, deleted objects, the clip frames fixed and the clicks it took."""
+
+    kept: str  # the model name whose masks were reviewed
+    object_names: dict[int, str]
+    deleted: list[int]
+    fixed_frames: list[int]  # clip frame numbers
+    clicks: int  # points and boxes given while fixing
+
+    @property
+    def frames_fixed(self) -> int:
+        return len(self.fixed_frames)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kept": self.kept,
+            "object_names": {str(key): name for key, name in sorted(self.object_names.items())},
+            "deleted": sorted(self.deleted),
+            "fixed_frames": sorted(self.fixed_frames),
+            "clicks": self.clicks,
+        }
+
+    @classmethod
+    def from_json(cls, facts: Mapping[str, Any]) -> ReviewFacts:
+        _checked_keys("review facts", facts, tuple(field.name for field in fields(cls)))
+        return cls(
+            kept=str(facts["kept"]),
+            object_names={int(key): str(name) for key, name in facts["object_names"].items()},
+            deleted=[int(value) for value in facts["deleted"]],
+            fixed_frames=[int(value) for value in facts["fixed_frames"]],
+            clicks=int(facts["clicks"]),
+        )
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """run.json: the model, clip, selection, objects, prompts (processed frames), latency, memory, timings,
-    warnings, the auto-labeler's facts, frame skipping, when/where/how it ran, and the flicker summary."""
+    warnings, the auto-labeler's facts, frame skipping, when/where/how it ran, the flicker summary, and what a review
+    in the app changed (only in a reviewed copy of a run folder)."""
 
     model: ModelFacts
     clip: VideoInfo
@@ -224,6 +261,7 @@ class RunFacts:
     frame_skipping: SkippingFacts | None = None
     flicker: dict[str, Any] | None = None  # evaluation's TemporalResult summary, less its name
     prompt_space: str = PROMPT_SPACE
+    review: ReviewFacts | None = None
 
     def to_json(self) -> dict[str, Any]:
         facts: dict[str, Any] = {
@@ -245,6 +283,8 @@ class RunFacts:
         facts.update(created=self.created, host=self.host, command=self.command)
         if self.flicker is not None:
             facts["flicker"] = self.flicker
+        if self.review is not None:
+            facts["review"] = self.review.to_json()
         return facts
 
     @classmethod
@@ -267,6 +307,7 @@ class RunFacts:
             "host",
             "command",
             "flicker",
+            "review",
         )
         _checked_keys("run facts", {key: None for key in facts if key not in model_keys}, run_keys)
         return cls(
@@ -286,4 +327,5 @@ class RunFacts:
             frame_skipping=SkippingFacts.from_json(facts["frame_skipping"]) if "frame_skipping" in facts else None,
             flicker=facts.get("flicker"),
             prompt_space=facts["prompt_space"],
+            review=ReviewFacts.from_json(facts["review"]) if "review" in facts else None,
         )

@@ -137,7 +137,7 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
             facts = replace(facts, flicker={key: value for key, value in flicker.summary().items() if key != "name"})
         written = {key: round(value, TIMING_DIGITS) for key, value in self.timings.items()}
         facts = replace(facts, timings=facts.timings.with_writing(**written))
-        (self.folder / "run.json").write_text(json.dumps(facts.to_json(), indent=2))
+        write_run_json(self.folder, facts)
         self._finished = True
         return RunOutputs(self.folder, flicker, dict(self.timings), facts, self._flicker)
 
@@ -187,6 +187,13 @@ class RunFolderWriter(AbstractContextManager["RunFolderWriter"]):
     def _raise_worker_error(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+def write_run_json(folder: str | Path, facts: RunFacts) -> Path:
+    """run.json of a run folder: the one place its bytes are written (the run, and the app's reviewed copy)."""
+    path = Path(folder) / "run.json"
+    path.write_text(json.dumps(facts.to_json(), indent=2))
+    return path
 
 
 @dataclass(frozen=True)

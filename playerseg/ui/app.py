@@ -16,6 +16,8 @@ from typing import Any
 
 import gradio as gr
 
+from playerseg.annotate.preview import MaskPreview
+from playerseg.annotate.retrack import retrack_object
 from playerseg.compare.outcome import Comparison
 from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
@@ -32,6 +34,8 @@ from playerseg.ui.gpu import gpu_function, on_zero_gpu
 from playerseg.ui.housekeeping import SESSIONS_FOLDER, forget_session, prepare_work_dir, start_sweeper
 from playerseg.ui.latency_tab import LatencyTab, build_latency_tab
 from playerseg.ui.memory_tab import MemoryTab, build_memory_tab
+from playerseg.ui.review_handlers import ReviewHandlers
+from playerseg.ui.review_tab import ReviewTab, build_review_tab, wire_review_tab
 from playerseg.ui.run_handlers import ResultTabs, RunHandler, ScoreHandler
 from playerseg.ui.session import Session
 from playerseg.ui.stability_tab import StabilityTab, build_stability_tab
@@ -40,7 +44,7 @@ TITLE = "PlayerSeg: zero-shot vs finetuned SAM2 on your footage"
 INTRO = (
     "Upload a clip (or load the example), click the players to track, pick two models and run them on the same "
     "prompts. The tabs compare the results: stability (flicker), per-frame latency, memory and accuracy; tab 8 "
-    "compares models over a whole dataset."
+    "compares models over a whole dataset; tab 9 fixes a model's masks and adds the clip to your dataset."
 )
 GPU_GROUP = "gpu"
 CSS = "#prompt-frame img { cursor: crosshair; }"
@@ -48,7 +52,7 @@ CSS = "#prompt-frame img { cursor: crosshair; }"
 
 @dataclass(frozen=True)
 class AppTabs:
-    """The eight tabs, in page order."""
+    """The nine tabs, in page order."""
 
     clip: ClipTab
     compare: CompareTab
@@ -58,10 +62,12 @@ class AppTabs:
     accuracy: AccuracyTab
     export: ExportTab
     dataset: DatasetTab
+    review: ReviewTab
 
     def results(self) -> ResultTabs:
         """The tabs a comparison fills, in the Run button's output order."""
-        return ResultTabs(self.compare, self.stability, self.latency, self.memory, self.accuracy, self.export)
+        tabs = (self.compare, self.stability, self.latency, self.memory, self.accuracy, self.export, self.review)
+        return ResultTabs(*tabs)
 
 
 def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
@@ -80,7 +86,20 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
         wire_scoring(tabs.accuracy, state, ScoreHandler(config.work_dir, tabs.accuracy, tabs.export))
         wire_api(config, pool, run_compare)
         wire_dataset(tabs.dataset, state, DatasetHandler(config, tabs.dataset, gpu_function(run_example)))
+        review = ReviewHandlers(config, pool, gpu_function(preview_mask), gpu_function(retrack_object))
+        wire_review_tab(tabs.review, state, review, gpu_queue(config))
+        demo.load(review.sequences_table, None, [tabs.review.sequences], api_visibility="private")
     return demo
+
+
+def preview_mask(previewer: MaskPreview, *args: object) -> object:
+    """One preview decoder call (wrapped for ZeroGPU like the runs)."""
+    return previewer.preview(*args)  # type: ignore[arg-type]
+
+
+def gpu_queue(config: AppConfig) -> dict[str, object]:
+    """The GPU group every model call queues in (runs, the example dataset, previews, re-tracking, the API)."""
+    return {"concurrency_limit": config.gpu_concurrency, "concurrency_id": GPU_GROUP}
 
 
 def build_tabs(config: AppConfig) -> AppTabs:
@@ -101,7 +120,11 @@ def build_tabs(config: AppConfig) -> AppTabs:
             export_tab = build_export_tab()
         with gr.Tab("8. Dataset", id="dataset"):
             dataset_tab = build_dataset_tab(config)
-    return AppTabs(clip_tab, compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab, dataset_tab)
+        with gr.Tab("9. Review & save", id="review"):
+            review_tab = build_review_tab(config.dataset_dir)
+    return AppTabs(
+        clip_tab, compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab, dataset_tab, review_tab
+    )
 
 
 def wire_run(tab: CompareTab, state: gr.State, handler: RunHandler) -> None:

@@ -14,6 +14,7 @@
     PLAYERSEG_RUN_TIMEOUT_S     wall time one run may take; a run past it is stopped and reported
     PLAYERSEG_MAX_UPLOAD_MB     largest file a user may upload (Gradio refuses larger ones)
     PLAYERSEG_RESULT_TTL_S      how long API results and uploaded files are kept on the server
+    PLAYERSEG_DATASET_DIR       the dataset the review tab adds sequences to (default: datasets/golden)
 
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio itself.
 """
@@ -47,6 +48,7 @@ DEFAULT_MAX_OBJECT_FRAMES = 3000  # e.g. 10 players x 300 frames, or 20 players 
 DEFAULT_RUN_TIMEOUT_S = 900  # 15 min: sam2.1-large with 10 players over 300 frames takes a few minutes on a GPU
 DEFAULT_MAX_UPLOAD_MB = 500  # a few minutes of 1080p H.264; longer clips are cut before uploading
 DEFAULT_RESULT_TTL_S = 3600  # API results and uploads live an hour (a session's own runs live as long as its tab)
+DEFAULT_DATASET_DIR = "datasets/golden"
 
 
 class ConfigError(PlayerSegError, ValueError):
@@ -68,6 +70,7 @@ class AppConfig:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     result_ttl_s: int = DEFAULT_RESULT_TTL_S
     hub_offline: bool = False  # the hub models are neither cached here nor downloadable: default to the nano pair
+    dataset_dir: str = DEFAULT_DATASET_DIR
 
     @classmethod
     def from_env(
@@ -94,6 +97,7 @@ class AppConfig:
             max_upload_mb=_positive_int(env, "PLAYERSEG_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB),
             result_ttl_s=_positive_int(env, "PLAYERSEG_RESULT_TTL_S", DEFAULT_RESULT_TTL_S),
             hub_offline=_hub_offline(models, env, hub_probe or hub_reachable),
+            dataset_dir=env.get("PLAYERSEG_DATASET_DIR") or DEFAULT_DATASET_DIR,
         )
 
     @property

@@ -50,7 +50,7 @@ def show_frame(
     for prompt in shown:
         _label(image, prompt)
     if corner is not None:
-        _cross(image, corner.x * scale, corner.y * scale, object_color(corner.object_id))
+        draw_cross(image, corner.x * scale, corner.y * scale, object_color(corner.object_id))
     return ShownFrame(image, scale)
 
 
@@ -83,7 +83,7 @@ def _label(image: np.ndarray, prompt: Prompt) -> None:
     cv2.putText(image, text, (x, y), _FONT, scale, TEXT_COLOR, 2, cv2.LINE_AA)
 
 
-def _cross(image: np.ndarray, x: float, y: float, colour: tuple[int, int, int]) -> None:
+def draw_cross(image: np.ndarray, x: float, y: float, colour: tuple[int, int, int]) -> None:
     centre = (int(round(x)), int(round(y)))
     size = max(8, image.shape[0] // 40)
     cv2.drawMarker(image, centre, OUTLINE_COLOR, cv2.MARKER_CROSS, size + 2, 4)

@@ -148,6 +148,7 @@ def replace_results(session: Session, comparison: Comparison) -> None:
     """Keep only the newest run on disk; the previous one is removed once the new one exists."""
     previous = session.comparison
     session.comparison = comparison
+    session.review = None  # a review belongs to the comparison it was started from
     session.runs += 1
     if previous is not None and previous.out_dir != comparison.out_dir:
         shutil.rmtree(previous.out_dir, ignore_errors=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playerseg.annotate.preview import MaskPreview
+from playerseg.annotate.review import Review
 from playerseg.compare.outcome import Comparison
 from playerseg.compare.selection import Selection
 from playerseg.errors import PlayerSegError
@@ -63,6 +65,9 @@ class Session:
     ground_truth: str | None = None  # uploaded ground truth (zip of palette PNGs or COCO-RLE json)
     comparison: Comparison | None = None
     runs: int = 0
+    review: Review | None = None  # the review of one model's masks of the last comparison (tab 9)
+    previewer: MaskPreview | None = None  # the review's preview decoder, with its last frame's image embedding
+    previewer_model: str = ""
 
     # -- clip and range -----------------------------------------------------------------------------------------
 
@@ -75,6 +80,8 @@ class Session:
         self.selected_row = None
         self.ground_truth = None
         self.comparison = None
+        self.review = None
+        self.previewer = None
 
     def require_clip(self) -> ClipState:
         if self.clip is None:

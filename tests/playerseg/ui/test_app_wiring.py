@@ -20,6 +20,8 @@ EVENTS = [
     "run_models", "score", "score_1",
     "compare",
     "load_dataset", "run_example_dataset",
+    "on_start", "on_frame_1", "on_next_disagreement", "on_click_1", "on_accept", "on_discard", "on_rename",
+    "on_delete_1", "on_save", "on_download", "sequences_table",
 ]  # fmt: skip
 
 
@@ -47,7 +49,7 @@ def test_runs_share_the_gpu_queue_and_a_handler_used_twice_keeps_one_queue(app: 
     for function in demo.fns.values():
         queues.setdefault(function.concurrency_id, []).append(function.api_name)
     shared = sorted(names for names in queues.values() if len(names) > 1)
-    gpu_runs = ["run_models", "compare", "run_example_dataset"]
+    gpu_runs = ["run_models", "compare", "run_example_dataset", "on_click_1", "on_accept"]  # every model call
     assert shared == [["models_facts", "models_facts_1"], RANGE_EVENTS, gpu_runs, ["score", "score_1"]]
     assert queues[GPU_GROUP] == gpu_runs
     assert {f.concurrency_limit for f in demo.fns.values() if f.concurrency_id == GPU_GROUP} == {config.gpu_concurrency}
