@@ -173,24 +173,34 @@ class Review:
             pending = self.pending = PendingFix(index, object_id)
         return pending.add(x, y, kind, frame)
 
-    def preview_inputs(self) -> tuple[list[Point], Box | None, np.ndarray]:
+    def preview_inputs(self) -> tuple[list[Point], Box | None, np.ndarray | None]:
         """What the preview decoder gets for the pending fix, at the processed size: clicks, box, and the object's
-        current mask on that frame."""
+        current mask on that frame (none when a box redraws the object, or the object has no mask there)."""
         pending = self.require_pending()
         sx, sy = processed_scale(self.facts)
         points = [Point(p.x * sx, p.y * sy, p.positive) for p in pending.points]
-        box = pending.box
-        if box is not None:
-            box = Box(box.x0 * sx, box.y0 * sy, box.x1 * sx, box.y1 * sy)
+        if pending.box is not None:
+            box = pending.box
+            return points, Box(box.x0 * sx, box.y0 * sy, box.x1 * sx, box.y1 * sy), None
         prior = self.label_map(pending.index) == pending.object_id
-        selection = self.facts.selection
-        size = (selection.width, selection.height)
-        prior_small = cv2.resize(prior.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-        return points, box, prior_small
+        if not prior.any():
+            return points, None, None
+        size = (self.facts.selection.width, self.facts.selection.height)
+        return points, None, cv2.resize(prior.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
 
     def set_preview(self, mask: np.ndarray, score: float) -> None:
+        """The decoder's mask for the pending fix (processed size); a box says the object lies inside it, so what
+        the decoder puts outside the box is cut off."""
         pending = self.require_pending()
-        pending.preview, pending.score = np.asarray(mask, dtype=bool), float(score)
+        preview = np.asarray(mask, dtype=bool).copy()
+        if pending.box is not None:
+            sx, sy = processed_scale(self.facts)
+            box = pending.box
+            inside = np.zeros_like(preview)
+            x0, y0 = int(np.floor(box.x0 * sx)), int(np.floor(box.y0 * sy))
+            inside[max(y0, 0) : int(np.ceil(box.y1 * sy)) + 1, max(x0, 0) : int(np.ceil(box.x1 * sx)) + 1] = True
+            preview &= inside
+        pending.preview, pending.score = preview, float(score)
 
     def discard(self) -> None:
         self.pending = None

@@ -222,7 +222,7 @@ class ReviewHandlers:
         with holding(clip.path):
             rgb = read_run_frame(clip.path, review.facts.selection, pending.index)
         points, box, prior = review.preview_inputs()
-        found = self.preview_fn(session.previewer, (pending.index,), rgb, points, box, prior if prior.any() else None)
+        found = self.preview_fn(session.previewer, (pending.index,), rgb, points, box, prior)
         review.set_preview(found.mask, found.score)
 
     def _review(self, session: Session) -> Review:

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from evaluation.datasets.summary import summarize_dataset
-from playerseg.annotate.preview import MaskPreview
 from playerseg.annotate.retrack import retrack_object
 from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
@@ -111,3 +110,105 @@ def test_a_negative_click_previews_then_re_tracks_and_the_fix_is_saved(config: A
         labels = read_palette_png(dataset / "Annotations" / "example" / f"{images[annotation['image_id']]:05d}.png")
         x0, y0, x1, y1 = bbox_from_mask(labels == annotation["track_id"])
         assert annotation["bbox"] == [x0, y0, x1 - x0, y1 - y0]
+
+
+def refused(call: Any, *args: Any) -> str:
+    with pytest.raises(gr.Error) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+def test_each_step_before_its_turn_is_one_sentence(config: AppConfig, example: ExampleClip) -> None:
+    review_handlers = handlers(config)
+    session = ClipHandlers(config, example).on_example(Session()).session
+    assert "Run the models first" in refused(review_handlers.on_start, session, "A")
+    assert "Start the review first" in refused(review_handlers.on_accept, session, 0)
+    assert "Start the review first" in refused(review_handlers.on_save, session, "x")
+    assert review_handlers.on_frame(session, 0, None).status == gr.update()  # a slider moved before any review
+    session = ran(config, example)
+    review_handlers.on_start(session, "B")
+    assert "Click the object on the frame first" in refused(review_handlers.on_accept, session, 0)
+    assert "Pick the object" in refused(review_handlers.on_click, session, 0, "Negative click", None, click(1, 1))
+    assert "no object 9" in refused(review_handlers.on_click, session, 0, "Negative click", "9", click(1, 1))
+    assert "Type a name" in refused(review_handlers.on_rename, session, "1", "  ", 0)
+
+
+def test_next_disagreement_walks_the_frames_worst_first(config: AppConfig, example: ExampleClip) -> None:
+    session = ran(config, example)
+    review_handlers = handlers(config)
+    review_handlers.on_start(session, "A")
+    assert session.review is not None and session.comparison is not None
+    agreement = session.comparison.agreement
+    assert agreement is not None
+    by_hand = sorted(range(FRAMES), key=lambda row: (float(np.nanmean(agreement.iou[row])), row))
+    shown = [review_handlers.on_next_disagreement(session, "1") for _ in range(FRAMES + 1)]
+    frames = [reply.frame["value"] if isinstance(reply.frame, dict) else reply.frame.value for reply in shown]
+    assert frames == [agreement.frames[row] for row in by_hand] + [agreement.frames[by_hand[0]]]
+    assert shown[0].status.startswith(f"Disagreement 1 of {FRAMES}: frame {frames[0]}")
+
+
+def test_a_deleted_object_leaves_every_frame_and_the_saved_sequence(config: AppConfig, example: ExampleClip) -> None:
+    session = ran(config, example)
+    review_handlers = handlers(config)
+    review_handlers.on_start(session, "A")
+    reply = review_handlers.on_delete(session, "2", 0)
+    assert [row[0] for row in reply.objects.values.tolist()] == [1, 3] and reply.object_id.choices[0][0] == "1"
+    review_handlers.on_save(session, "no-two")
+    dataset = Path(config.dataset_dir)
+    labels = np.stack([read_palette_png(p) for p in sorted((dataset / "Annotations" / "no-two").glob("*.png"))])
+    assert 2 not in np.unique(labels)
+    entry = json.loads((dataset / "meta.json").read_text())["sequences"]["no-two"]
+    assert set(entry["objects"]) == {"1", "3"}
+    prompts = json.loads((dataset / "prompts" / "no-two.json").read_text())["prompts"]
+    assert {p["object_id"] for p in prompts} == {1, 3}
+
+
+def test_a_box_fix_takes_two_corners_and_previews_the_player_inside_it(config: AppConfig, example: ExampleClip) -> None:
+    session = ran(config, example)
+    review_handlers = handlers(config)
+    review_handlers.on_start(session, "A")
+    truth = read_palette_png(sorted(Path(example.ground_truth).glob("*.png"))[0]) == 2
+    x0, y0, x1, y1 = bbox_from_mask(truth)
+    first = review_handlers.on_click(session, 0, "Box (two corner clicks)", "2", click(x0, y0))
+    assert "first corner" in first.status and session.review is not None and session.review.pending is not None
+    assert session.review.pending.preview is None
+    second = review_handlers.on_click(session, 0, "Box (two corner clicks)", "2", click(x1, y1))
+    preview = session.review.pending.preview
+    assert "Box set" in second.status and preview is not None and preview.shape == truth.shape  # example: not scaled
+    rows, columns = np.nonzero(preview)
+    assert rows.min() >= y0 and rows.max() <= y1 and columns.min() >= x0 and columns.max() <= x1
+    iou = (preview & truth).sum() / (preview | truth).sum()
+    assert iou > 0.5, f"nano-pitch's box preview of player 2 has IoU {iou:.2f} with the truth"
+
+
+def test_names_from_users_and_two_sessions_saving_at_once(config: AppConfig, example: ExampleClip) -> None:
+    sessions = [ran(config, example), ran(config, example)]
+    review_handlers = handlers(config)
+    for session in sessions:
+        review_handlers.on_start(session, "A")
+    names, replies, errors = ["../../etc", "a/b"], [], []
+
+    def save(session: Session, name: str) -> None:
+        try:
+            replies.append(review_handlers.on_save(session, name))
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=pair) for pair in zip(sessions, names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    dataset = Path(config.dataset_dir)
+    assert sorted(reply.name for reply in replies) == ["a_b", "etc"]
+    assert sorted(p.name for p in dataset.iterdir() if not p.name.startswith(".")) == [
+        "Annotations", "JPEGImages", "coco", "meta.json", "prompts",
+    ]  # fmt: skip
+    for seq in ("a_b", "etc"):
+        assert len(list((dataset / "JPEGImages" / seq).glob("*.jpg"))) == FRAMES
+        assert len(list((dataset / "Annotations" / seq).glob("*.png"))) == FRAMES
+    assert summarize_dataset(dataset).warnings == ()
+    assert sorted(json.loads((dataset / "meta.json").read_text())["sequences"]) == ["a_b", "etc"]
+    table = review_handlers.sequences_table()
+    assert table["sequence"].tolist() == ["a_b", "etc"] and table["frames"].tolist() == [FRAMES, FRAMES]
