@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from evaluation.datasets.summary import summarize_dataset
+from playerseg.__main__ import main as playerseg_main
 from playerseg.annotate.retrack import retrack_object
 from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
@@ -110,6 +111,8 @@ def test_a_negative_click_previews_then_re_tracks_and_the_fix_is_saved(config: A
         labels = read_palette_png(dataset / "Annotations" / "example" / f"{images[annotation['image_id']]:05d}.png")
         x0, y0, x1, y1 = bbox_from_mask(labels == annotation["track_id"])
         assert annotation["bbox"] == [x0, y0, x1 - x0, y1 - y0]
+    evaluate = ["evaluate", "--data", str(dataset), "--models", MODELS[0], "--out", str(dataset.parent / "evaluated")]
+    assert playerseg_main([*evaluate, "--device", "cpu", "--quiet"]) == 0  # the dataset evaluate reads
 
 
 def refused(call: Any, *args: Any) -> str:
