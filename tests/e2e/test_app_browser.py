@@ -4,7 +4,6 @@ tab go to test-output/browser/ (look at them)."""
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,20 +12,21 @@ from typing import Any
 import pytest
 
 from tests.browser import chromium_page, chromium_pages
-from tests.conftest import REPO_ROOT
+from tests.e2e.app_steps import (
+    RUN_TIMEOUT_MS,
+    SHOTS,
+    click_clip_point,
+    figures,
+    open_tab,
+    pick,
+    pick_object,
+    run_models,
+    table_rows,
+)
 
-SHOTS = REPO_ROOT / "test-output" / "browser"
-RUN_TIMEOUT_MS = 240_000
 PLOTS_JS = (
     "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')]"
     ".filter(d => d.querySelector('svg.main-svg')).length"
-)
-# the table is a virtual grid: its aria-rowcount counts the header row too
-ROWS_JS = "() => Number(document.querySelector('#prompt-table [role=grid]')?.getAttribute('aria-rowcount') || 1) - 1"
-# Gradio hides a component's status tracker once its pending outputs have arrived
-SETTLED_JS = (
-    "(sel) => [...document.querySelectorAll(sel + ' [data-testid=status-tracker]')]"
-    ".every(t => t.classList.contains('hide'))"
 )
 TAB_PLOTS = {
     "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
@@ -47,47 +47,6 @@ def page(app_url: str) -> Iterator[Any]:
         yield page
 
 
-def _figures(clip_root: Path, frame: int) -> dict[int, list[float]]:
-    """Ground-truth boxes of the players on a frame, by object id."""
-    meta = json.loads((clip_root / "meta.json").read_text())["sequences"]["seq000"]
-    entry = next(f for f in meta["frames"] if f["frame"] == frame)
-    return {f["object_id"]: f["box"] for f in entry["figures"] if f["object_id"] is not None}
-
-
-def _click_clip_point(page: Any, x: float, y: float, clip_width: int) -> None:
-    """Click clip pixel (x, y) on the shown frame, wherever the page put and scaled it."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function(  # measure the image only once it is decoded and laid out
-        "() => { const i = document.querySelector('#prompt-frame img');"
-        " return i && i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0; }"
-    )
-    page.wait_for_function(SETTLED_JS, arg="#prompt-frame")  # no frame render still on its way
-    image = page.locator("#prompt-frame img")
-    box = image.bounding_box()
-    scale = box["width"] / clip_width
-    before = _table_rows(page)
-    page.mouse.click(box["x"] + x * scale, box["y"] + y * scale)
-    try:
-        page.wait_for_function(f"() => ({ROWS_JS})() > {before}")
-    except Exception as error:  # say what the page showed instead of a bare timeout
-        page.screenshot(path=str(SHOTS / "failed-click.png"), full_page=True)
-        toasts = page.locator("[data-testid=toast-body]").all_inner_texts()
-        raise AssertionError(f"click at clip ({x:.0f}, {y:.0f}) added no prompt row; toasts: {toasts}") from error
-
-
-def _table_rows(page: Any) -> int:
-    return page.evaluate(ROWS_JS)
-
-
-def _pick(page: Any, dropdown: str, choice: str) -> None:
-    page.locator(f"{dropdown} input").click()
-    page.locator(dropdown).get_by_role("option", name=choice, exact=True).click()
-
-
-def _pick_object(page: Any, choice: str) -> None:
-    _pick(page, "#object-id", choice)
-
-
 def _show_frame(page: Any, frame: int) -> None:
     src = page.locator("#prompt-frame img").get_attribute("src")
     number = page.locator("#frame-slider input[type=number]")
@@ -98,11 +57,6 @@ def _show_frame(page: Any, frame: int) -> None:
     )
 
 
-def _open_tab(page: Any, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    page.wait_for_timeout(300)
-
-
 def _wait_for_plots(page: Any, selectors: list[str]) -> None:
     for selector in selectors:
         page.wait_for_function(f"({PLOTS_JS})('{selector}') >= 1", timeout=20_000)
@@ -110,12 +64,7 @@ def _wait_for_plots(page: Any, selectors: list[str]) -> None:
 
 def _wait_for_run(page: Any) -> None:
     """Run the two test-size models (the server also offers sam2.1-large, which is offline here)."""
-    _pick(page, "#model-a", "test-sam2.1-tiny-128")
-    _pick(page, "#model-b", "test-sam2.1-tiny-256")
-    page.get_by_role("button", name="Run both models").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
-    )
+    run_models(page, "test-sam2.1-tiny-128", "test-sam2.1-tiny-256")
 
 
 def _videos_ready(page: Any, ids: list[str]) -> None:
@@ -139,33 +88,33 @@ def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_p
     page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
     page.locator("#prompt-frame img").wait_for()
 
-    players = _figures(small_clip, 0)
+    players = figures(small_clip, 0)
     for object_id in (1, 2):
         x0, y0, x1, y1 = players[object_id]
         if object_id == 2:
-            _pick_object(page, "New object")
-        _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+            pick_object(page, "New object")
+        click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
     _show_frame(page, 6)
-    _pick_object(page, "1")
-    x0, y0, x1, y1 = _figures(small_clip, 6)[1]
-    _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    pick_object(page, "1")
+    x0, y0, x1, y1 = figures(small_clip, 6)[1]
+    click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
     table = page.locator("#prompt-table").inner_text()
-    assert _table_rows(page) == 3 and "correction" in table
+    assert table_rows(page) == 3 and "correction" in table
     page.screenshot(path=str(SHOTS / "1-clip-and-prompts.png"), full_page=True)
 
-    _open_tab(page, "2. Side by side")
+    open_tab(page, "2. Side by side")
     _wait_for_run(page)
     _videos_ready(page, ["video-side-by-side", "video-a", "video-b", "video-disagreement"])
     _wait_for_plots(page, ["#plot-disagreement"])
     page.screenshot(path=str(SHOTS / "2-side-by-side.png"), full_page=True)
 
     for index, (tab, plots) in enumerate(TAB_PLOTS.items(), start=3):
-        _open_tab(page, tab)
+        open_tab(page, tab)
         _wait_for_plots(page, plots)
         page.screenshot(path=str(SHOTS / f"{index}-{tab.split('. ')[1].lower().replace(' ', '-')}.png"), full_page=True)
     assert "RSS" in page.locator("#memory-note").inner_text()
 
-    _open_tab(page, "6. Accuracy")
+    open_tab(page, "6. Accuracy")
     assert "not accuracy" in page.locator("#accuracy-note").inner_text()
     page.locator("#ground-truth input[type=file]").set_input_files(str(_zip_truth(small_clip, tmp_path / "gt.zip")))
     page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
@@ -173,7 +122,7 @@ def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_p
     assert "J (mIoU)" in page.locator("#accuracy-table").inner_text()
     page.screenshot(path=str(SHOTS / "6-accuracy.png"), full_page=True)
 
-    _open_tab(page, "7. Export")
+    open_tab(page, "7. Export")
     page.locator("#export-files a").first.wait_for()
     listing = page.locator("#export-files").inner_text().replace("\n.", ".")  # stem and extension sit apart
     for expected in ("report.html", "per_frame.csv", "prompts.json", "side_by_side.mp4", "disagreement.mp4"):
@@ -193,10 +142,10 @@ def test_example_clip_scores_out_of_the_box(page: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("button", name="Load the example clip").click()
     page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('example')")
-    assert _table_rows(page) >= 1
-    _open_tab(page, "2. Side by side")
+    assert table_rows(page) >= 1
+    open_tab(page, "2. Side by side")
     _wait_for_run(page)
-    _open_tab(page, "6. Accuracy")
+    open_tab(page, "6. Accuracy")
     page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
     _wait_for_plots(page, ["#plot-accuracy-bars"])
     assert "random" in page.locator("#accuracy-note").inner_text().lower()
@@ -212,18 +161,18 @@ def test_two_sessions_keep_their_own_prompts_and_results(app_url: str, small_cli
             page.locator("#clip-upload").wait_for()
         first.get_by_role("button", name="Load the example clip").click()
         first.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('example')")
-        example_rows = _table_rows(first)
+        example_rows = table_rows(first)
 
         second.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
         second.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
-        x0, y0, x1, y1 = _figures(small_clip, 0)[1]
-        _click_clip_point(second, (x0 + x1) / 2, (y0 + y1) / 2, 320)
-        _open_tab(second, "2. Side by side")
+        x0, y0, x1, y1 = figures(small_clip, 0)[1]
+        click_clip_point(second, (x0 + x1) / 2, (y0 + y1) / 2, 320)
+        open_tab(second, "2. Side by side")
         _wait_for_run(second)
 
-        assert _table_rows(second) == 1
-        assert _table_rows(first) == example_rows  # the other session's click did not reach this one
-        _open_tab(first, "2. Side by side")
+        assert table_rows(second) == 1
+        assert table_rows(first) == example_rows  # the other session's click did not reach this one
+        open_tab(first, "2. Side by side")
         assert "done" not in first.locator("#run-status").inner_text()  # nor its results
 
 
@@ -231,11 +180,11 @@ def test_a_finetuned_model_from_the_models_folder_runs_beside_zero_shot(page: An
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
     page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
-    x0, y0, x1, y1 = _figures(small_clip, 0)[1]
-    _click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
-    _open_tab(page, "2. Side by side")
-    _pick(page, "#model-a", "test-sam2.1-tiny-128")
-    _pick(page, "#model-b", "finetuned: team-demo")  # models/team-demo, named from its folder
+    x0, y0, x1, y1 = figures(small_clip, 0)[1]
+    click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    open_tab(page, "2. Side by side")
+    pick(page, "#model-a", "test-sam2.1-tiny-128")
+    pick(page, "#model-b", "finetuned: team-demo")  # models/team-demo, named from its folder
     page.wait_for_function("() => document.querySelector('#model-facts')?.innerText.includes('team-demo')")
     facts = page.locator("#model-facts").inner_text()
     assert "test-sam2.1-tiny-128 finetuned (frames)" in facts and "validation J&F" in facts
