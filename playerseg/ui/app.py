@@ -47,7 +47,7 @@ INTRO = (
     "compares models over a whole dataset; tab 9 fixes a model's masks and adds the clip to your dataset."
 )
 GPU_GROUP = "gpu"
-CSS = "#prompt-frame img { cursor: crosshair; }"
+CSS = "#prompt-frame img, #review-image img { cursor: crosshair; }"
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,6 @@ def build_app(config: AppConfig, pool: ModelPool | None = None) -> gr.Blocks:
         wire_dataset(tabs.dataset, state, DatasetHandler(config, tabs.dataset, gpu_function(run_example)))
         review = ReviewHandlers(config, pool, gpu_function(preview_mask), gpu_function(retrack_object))
         wire_review_tab(tabs.review, state, review, gpu_queue(config))
-        demo.load(review.sequences_table, None, [tabs.review.sequences], api_visibility="private")
     return demo
 
 
@@ -120,8 +119,9 @@ def build_tabs(config: AppConfig) -> AppTabs:
             export_tab = build_export_tab()
         with gr.Tab("8. Dataset", id="dataset"):
             dataset_tab = build_dataset_tab(config)
-        with gr.Tab("9. Review & save", id="review"):
+        with gr.Tab("9. Review & save", id="review") as review_page:
             review_tab = build_review_tab(config.dataset_dir)
+            review_tab.page = review_page
     return AppTabs(
         clip_tab, compare_tab, stability_tab, latency_tab, memory_tab, accuracy_tab, export_tab, dataset_tab, review_tab
     )

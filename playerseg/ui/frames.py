@@ -27,9 +27,13 @@ class ShownFrame:
         return x / self.scale, y / self.scale
 
 
-def display_scale(width: int, height: int, max_side: int = DISPLAY_MAX_SIDE) -> float:
-    """Shown pixels per clip pixel."""
-    return min(1.0, max_side / max(width, height))
+def display_scale(width: int, height: int, max_side: int = DISPLAY_MAX_SIDE, min_side: int | None = None) -> float:
+    """Shown pixels per clip pixel: larger frames are shown downscaled to `max_side`, and with `min_side` smaller
+    ones are shown enlarged to it (small clips make small click targets)."""
+    longest = max(width, height)
+    if min_side is not None and longest < min_side:
+        return min_side / longest
+    return min(1.0, max_side / longest)
 
 
 def read_frame(path: str, frame: int) -> np.ndarray:

@@ -24,9 +24,9 @@ from playerseg.dataset.listing import list_sequences, zip_dataset
 from playerseg.errors import PlayerSegError
 from playerseg.tracking.registry import ModelUnavailableError
 from playerseg.ui.config import AppConfig
-from playerseg.ui.frames import display_scale, read_frame
+from playerseg.ui.frames import read_frame
 from playerseg.ui.public import holding, public_message
-from playerseg.ui.review_view import review_image
+from playerseg.ui.review_view import review_image, review_scale
 from playerseg.ui.session import Session
 
 CLICK_KINDS = {"Positive click": POSITIVE, "Negative click": NEGATIVE, "Box (two corner clicks)": BOX}
@@ -90,9 +90,9 @@ class ReviewHandlers:
         review = session.review
         first = review.ranking[0].index if review.ranking else 0
         message = (
-            f"Reviewing model {outcome.display_name}'s masks: {len(review.objects)} objects on "
-            f"{review.frame_count} frames. Pick an object, click where its mask is wrong, check the preview, then "
-            "press Track again."
+            f"Reviewing model {outcome.display_name}'s masks: {plural(len(review.objects), 'object')} on "
+            f"{plural(review.frame_count, 'frame')}. Pick an object, click where its mask is wrong, check the "
+            "preview, then press Track again."
         )
         return self._reply(session, first, message, slider=True)
 
@@ -120,7 +120,7 @@ class ReviewHandlers:
         review = self._review(session)
         index = self._index(review, frame)
         clip = review.facts.clip
-        scale = display_scale(clip.width, clip.height)
+        scale = review_scale(clip.width, clip.height)
         try:
             message = review.click(index, _object(choice), evt.index[0] / scale, evt.index[1] / scale, _kind(kind))
             pending = review.require_pending()
@@ -146,7 +146,7 @@ class ReviewHandlers:
             changed = review.apply_track(object_id, masks)
         except (ReviewError, ModelUnavailableError, ValueError, RuntimeError) as error:
             raise gr.Error(public_message(str(error))) from None
-        message = f"Object {object_id} tracked again from its fixes: its masks changed on {changed} frames."
+        message = f"Object {object_id} tracked again from its fixes: its masks changed on {plural(changed, 'frame')}."
         return self._reply(session, index, message, selected=str(object_id))
 
     def on_discard(self, session: Session, frame: float) -> ReviewReply:
@@ -190,7 +190,8 @@ class ReviewHandlers:
         facts = review.review_facts()
         message = (
             f"{'Replaced' if existed else 'Added'} sequence **{seq}**: {review.frame_count} frames, "
-            f"{len(review.objects)} objects, {facts.frames_fixed} frames fixed with {facts.clicks} clicks."
+            f"{plural(len(review.objects), 'object')}, {plural(facts.frames_fixed, 'frame')} fixed with "
+            f"{plural(facts.clicks, 'click')}."
         )
         return DatasetReply(session, self.sequences_table(), seq, message)
 
@@ -257,6 +258,10 @@ class ReviewHandlers:
         current = str(review.pending.object_id) if review.pending is not None else selected
         dropdown = gr.Dropdown(choices=choices, value=current if current in choices else choices[0])
         return ReviewReply(session, frame_value, image, dropdown, pd.DataFrame(rows, columns=OBJECT_COLUMNS), message)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _object(choice: str | None) -> int:

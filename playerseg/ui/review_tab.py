@@ -6,6 +6,7 @@ counts and the whole dataset downloads as a zip. The handlers live in playerseg.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -22,6 +23,10 @@ INTRO = (
     "disagree most. To fix an object, pick it, click on the frame (a negative click removes what the mask wrongly "
     "covers, a positive click adds what it misses, a box redraws it): the white outline previews the new mask. "
     "**Track again** makes the preview this frame's mask and tracks the object again, forward and backward."
+)
+LEGEND = (
+    "Coloured: the kept masks, each object's id above it. White outline: the preview of the fix being made. "
+    "Green and red dots: positive and negative clicks."
 )
 NO_RUN = "Run the models first (tab 2); then pick the model whose masks to keep."
 
@@ -48,6 +53,7 @@ class ReviewTab:
     zipped: gr.File
     sequences: gr.Dataframe
     saved: gr.Markdown
+    page: gr.Tab | None = None  # the tab itself: opening it lists the dataset's sequences afresh
 
     def outputs(self) -> list[Any]:
         """What a new comparison resets: the choice of model and the status."""
@@ -84,9 +90,6 @@ def build_review_tab(dataset_dir: str) -> ReviewTab:
             with gr.Row():
                 rename = gr.Button("Rename object", size="sm", elem_id="review-rename")
                 delete = gr.Button("Delete object", variant="stop", size="sm", elem_id="review-delete")
-            objects = gr.Dataframe(
-                value=pd.DataFrame(columns=OBJECT_COLUMNS), interactive=False, label="Objects", elem_id="review-objects"
-            )
         with gr.Column(scale=3):
             with gr.Row():
                 frame = gr.Slider(0, 1, value=0, step=1, label="Frame", elem_id="review-frame", scale=4)
@@ -95,7 +98,15 @@ def build_review_tab(dataset_dir: str) -> ReviewTab:
                 label="Click to fix the chosen object", type="numpy", interactive=False, buttons=[],
                 elem_id="review-image",
             )  # fmt: skip
-    gr.Markdown(f"### The dataset\nSequences are added to `{dataset_dir}` (DAVIS folders, prompts, COCO json).")
+            gr.Markdown(LEGEND)
+            objects = gr.Dataframe(
+                value=pd.DataFrame(columns=OBJECT_COLUMNS), interactive=False, label="Objects", elem_id="review-objects"
+            )
+    gr.Markdown(
+        f"### The dataset\nSequences are added to the dataset **{Path(dataset_dir).name}** on this server (DAVIS "
+        "folders, prompts with every click, COCO json, meta.json); saving a clip under a name it already has "
+        "replaces that sequence."
+    )
     with gr.Row():
         sequence = gr.Textbox(label="Sequence name (default: the clip's name)", elem_id="review-sequence", scale=3)
         save = gr.Button("Add to dataset", variant="primary", elem_id="review-save", scale=1)
@@ -126,5 +137,9 @@ def wire_review_tab(tab: ReviewTab, state: gr.State, handlers: ReviewHandlers, g
     tab.discard.click(handlers.on_discard, [state, tab.frame], outputs, **PRIVATE)
     tab.rename.click(handlers.on_rename, [state, tab.object_id, tab.name, tab.frame], outputs, **PRIVATE)
     tab.delete.click(handlers.on_delete, [state, tab.object_id, tab.frame], outputs, **PRIVATE)
-    tab.save.click(handlers.on_save, [state, tab.sequence], [state, *tab.dataset_outputs()], **PRIVATE)
+    save_outputs = [state, *tab.dataset_outputs()]
+    # two users may save at once (the dataset's lock keeps each sequence whole); more wait in the queue
+    tab.save.click(handlers.on_save, [state, tab.sequence], save_outputs, concurrency_limit=2, **PRIVATE)
     tab.download.click(handlers.on_download, [state], [tab.zipped], **PRIVATE)
+    if tab.page is not None:  # other sessions add sequences too
+        tab.page.select(handlers.sequences_table, None, [tab.sequences], **PRIVATE)

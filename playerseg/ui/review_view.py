@@ -13,14 +13,21 @@ from playerseg.io.prompts import Box, Point, Prompt
 from playerseg.ui.frames import display_scale, draw_cross
 
 PREVIEW_VEIL = 0.35  # how much of the preview's pixels turns white
+REVIEW_MIN_SIDE = 960  # smaller clips are shown enlarged to this long side: masks and clicks stay legible
+
+
+def review_scale(width: int, height: int) -> float:
+    """Shown pixels per clip pixel in the review (clicks are divided by it)."""
+    return display_scale(width, height, min_side=REVIEW_MIN_SIDE)
 
 
 def review_image(rgb: np.ndarray, labels: np.ndarray, pending: PendingFix | None) -> np.ndarray:
     """The frame (clip size) with its label map, the pending fix's clicks and preview, at the display size."""
     height, width = rgb.shape[:2]
-    scale = display_scale(width, height)
+    scale = review_scale(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    shown = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    smaller = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    shown = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=smaller)
     small = labels if scale == 1.0 else cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
     clicks = [] if pending is None else _pending_prompt(pending, scale)
     image = draw_overlay(np.ascontiguousarray(shown), small, clicks)

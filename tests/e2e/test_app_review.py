@@ -133,7 +133,7 @@ def fixed(server: Server, clips: dict[str, Path]) -> Fixed:
         page.locator("#review-sequence input, #review-sequence textarea").first.fill("fixed")
         page.locator("#review-save").click()
         _wait_text(page, server, "#review-saved", "Added sequence", STEP_TIMEOUT_MS)
-        assert "frames fixed with 1 clicks" in page.locator("#review-saved").inner_text()
+        assert "1 frame fixed with 1 click." in page.locator("#review-saved").inner_text()
         page.wait_for_function(TEXT_JS, arg=["#review-sequences", "fixed"])
         page.screenshot(path=str(SHOTS / "9-review-saved.png"), full_page=True)
         assert page.errors == []

@@ -25,3 +25,9 @@ def test_this_frames_prompts_are_drawn_where_they_were_clicked() -> None:
     assert (shown.image[300, 590:611] != 90).any()  # the pending box corner's cross
     assert (shown.image[80:100, 205:230] == 255).all(axis=2).any()  # the white object id beside the point
     assert (rgb == 90).all()  # the frame itself is untouched
+
+
+def test_small_clips_can_be_shown_enlarged_and_large_ones_still_shrink() -> None:
+    assert display_scale(320, 180, min_side=960) == 3.0
+    assert display_scale(1920, 1080, min_side=960) == 1280 / 1920
+    assert display_scale(1000, 400, min_side=960) == 1.0

@@ -23,8 +23,9 @@ from playerseg.compare.run import compare_models
 from playerseg.io.masks import bbox_from_mask, read_palette_png
 from playerseg.ui.clip_handlers import ClipHandlers
 from playerseg.ui.config import AppConfig
-from playerseg.ui.example import ExampleClip, prepare_example
+from playerseg.ui.example import EXAMPLE_SIZE, ExampleClip, prepare_example
 from playerseg.ui.review_handlers import ReviewHandlers
+from playerseg.ui.review_view import review_scale
 from playerseg.ui.run_handlers import ResultTabs, RunHandler
 from playerseg.ui.session import Session
 
@@ -56,7 +57,9 @@ def ran(config: AppConfig, example: ExampleClip) -> Session:
 
 
 def click(x: float, y: float) -> Any:
-    return SimpleNamespace(index=[x, y])
+    """A click on the shown frame at clip pixel (x, y) of the example (shown enlarged: small clips are)."""
+    scale = review_scale(*EXAMPLE_SIZE)
+    return SimpleNamespace(index=[x * scale, y * scale])
 
 
 def inside(labels: np.ndarray, object_id: int) -> tuple[float, float]:
