@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         "percentile of the optical flow) and carry the masks forward by the flow; off by default",
     )
     segment.add_argument(
+        "--memory",
+        choices=("sam2", "motion"),
+        default="sam2",
+        help="motion: the model's +motion variant (motion-aware candidate choice and memory); default sam2's own",
+    )
+    segment.add_argument(
         "--skip-max", type=_positive, default=4, metavar="N", help="never skip more than N frames in a row (default 4)"
     )
     _add_run_options(segment)
@@ -377,7 +383,8 @@ def _segment(args: argparse.Namespace, command: str) -> int:
 
     prompts = PromptSet.load(args.prompts)
     with open_selection(args.clip, args.start, args.max_frames, args.stride, args.max_side) as store:
-        model = load_video_model(args.model, args.device, compile_model=args.compile)
+        name = f"{args.model}+motion" if args.memory == "motion" and not args.model.endswith("+motion") else args.model
+        model = load_video_model(name, args.device, compile_model=args.compile)
         with staged_folder(args.out, args.overwrite) as staged, ProgressBar("track", args.quiet) as track_bar:
             selected = SelectionPrompts.check(prompts, store)  # checked and mapped once, here
             result, outputs = segment_to_folder(

@@ -53,6 +53,7 @@ class ModelFacts:
     device: str
     compiled: bool
     autolabel: AutoLabelParts | None = None
+    tracking_memory: str = "sam2"  # "motion" for `+motion` models; run.json says it only then
 
     BASE_KEYS = (
         "model",
@@ -67,6 +68,7 @@ class ModelFacts:
         "compiled",
     )
     AUTOLABEL_KEYS = ("tracker", "pipeline", "detector")
+    OPTIONAL_KEYS = ("tracking_memory",)  # only where it is not sam2's own
 
     @classmethod
     def of(cls, model: LoadedModel) -> ModelFacts:
@@ -74,6 +76,8 @@ class ModelFacts:
 
     def to_json(self) -> dict[str, Any]:
         facts = {key: getattr(self, key) for key in self.BASE_KEYS}
+        if self.tracking_memory != "sam2":
+            facts["tracking_memory"] = self.tracking_memory
         if self.autolabel is not None:
             facts.update(
                 tracker=self.autolabel.tracker, pipeline=self.autolabel.pipeline, detector=self.autolabel.detector
@@ -82,11 +86,12 @@ class ModelFacts:
 
     @classmethod
     def from_json(cls, facts: Mapping[str, Any]) -> ModelFacts:
-        _checked_keys("model facts", facts, cls.BASE_KEYS + cls.AUTOLABEL_KEYS)
+        _checked_keys("model facts", facts, cls.BASE_KEYS + cls.OPTIONAL_KEYS + cls.AUTOLABEL_KEYS)
         parts = None
         if "pipeline" in facts:
             parts = AutoLabelParts(facts["tracker"], dict(facts["detector"]), facts["pipeline"])
-        return cls(**{key: facts[key] for key in cls.BASE_KEYS}, autolabel=parts)
+        memory = str(facts.get("tracking_memory", "sam2"))
+        return cls(**{key: facts[key] for key in cls.BASE_KEYS}, autolabel=parts, tracking_memory=memory)
 
 
 @dataclass(frozen=True)
@@ -289,7 +294,9 @@ class RunFacts:
 
     @classmethod
     def from_json(cls, facts: Mapping[str, Any]) -> RunFacts:
-        model_keys = [key for key in facts if key in ModelFacts.BASE_KEYS + ModelFacts.AUTOLABEL_KEYS]
+        model_keys = [
+            key for key in facts if key in ModelFacts.BASE_KEYS + ModelFacts.OPTIONAL_KEYS + ModelFacts.AUTOLABEL_KEYS
+        ]
         run_keys = (
             "clip",
             "selection",

@@ -11,16 +11,25 @@ group of its own until its memory lines up.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from playerseg.tracking.memory import Sam2Memory
+from playerseg.tracking.motion_memory import MotionMemory
 
 
 def object_logits(
-    predictor: Any, memory: Sam2Memory, frame: int, object_ids: list[int], reverse: bool, batch: bool = True
+    predictor: Any,
+    memory: Sam2Memory,
+    frame: int,
+    object_ids: list[int],
+    reverse: bool,
+    batch: bool = True,
+    motion: MotionMemory | None = None,
 ) -> list[Any]:
     """Low-resolution mask logits (1x1xhxw) of each object on the frame, in the order of `object_ids`. `batch`
-    False runs every object on its own (sam2's plain per-object path)."""
+    False runs every object on its own (sam2's plain per-object path). `motion`: motion-aware memory chooses
+    the tracked objects' candidate masks."""
     logits: dict[int, Any] = {}
     to_run = []
     for obj in object_ids:
@@ -31,7 +40,8 @@ def object_logits(
             to_run.append(obj)
     groups = memory_groups(memory, frame, to_run, reverse) if batch else [[obj] for obj in to_run]
     for group in groups:
-        logits.update(zip(group, run_group(predictor, memory, frame, group, reverse)))
+        with nullcontext() if motion is None else motion.choosing(frame, group, reverse):
+            logits.update(zip(group, run_group(predictor, memory, frame, group, reverse)))
     for obj in object_ids:
         memory.mark_tracked(obj, frame, reverse)
     return [logits[obj].to(memory.state["device"]).float() for obj in object_ids]

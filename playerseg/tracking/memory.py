@@ -3,7 +3,8 @@
 This module owns what the tracker knows about sam2's memory: `memory_window` (how far back, or ahead going backward,
 sam2 can read a non-prompted frame's memory or object pointer), and `Sam2Memory`, a view over the `inference_state`
 dict by object id: each object's prompted and remembered frame outputs, which remembered frames are in reach of the
-frame being processed, the object score sam2 gave an object on a frame, and forgetting: dropping after each frame the
+frame being processed, the object score sam2 gave an object on a frame, and forgetting: one frame of one object
+(`forget_frame`, motion-aware memory's gate), and dropping after each frame the
 memories sam2 will not read again (keeping, during track()'s forward pass, the window after an object's first prompt
 that its backward pass will still read), so host RAM and VRAM stay flat as the clip grows.
 """
@@ -79,6 +80,11 @@ class Sam2Memory:
             for t in stale:
                 del remembered[t]
                 self.state["frames_tracked_per_obj"][idx].pop(t, None)
+
+    def forget_frame(self, object_id: int, frame: int) -> None:
+        """Drop one tracked frame's memory of the object (motion-aware memory: the mask was not confident)."""
+        self.outputs(object_id)["non_cond_frame_outputs"].pop(frame, None)
+        self.state["frames_tracked_per_obj"][self.state["obj_id_to_idx"][object_id]].pop(frame, None)
 
     def forget_object(self, object_id: int) -> None:
         """The object was ended: drop its per-frame memories (its prompted frames stay)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class ModelSpec:
     description: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # e.g. a finetuned model's model.json
     random_base: bool = False  # a local checkpoint finetuned from a random-weight test model
+    memory: str = "sam2"  # "motion": the `+motion` variant (same weights, motion-aware memory while tracking)
 
     @property
     def random_weights(self) -> bool:
@@ -177,16 +178,24 @@ def list_models() -> list[str]:
     return list(BUILTIN_MODELS)
 
 
+MOTION_SUFFIX = "+motion"
+
+
 def get_spec(name_or_path: str) -> ModelSpec:
-    """The spec for a model name or a local checkpoint path; raises ModelUnavailableError when neither."""
+    """The spec for a model name or a local checkpoint path, either with the `+motion` suffix (the same model with
+    motion-aware memory); raises ModelUnavailableError when neither."""
     if name_or_path in BUILTIN_MODELS:
         return BUILTIN_MODELS[name_or_path]
     path = Path(name_or_path).expanduser()
     if path.exists():
         return _local_spec(path)
+    if name_or_path.endswith(MOTION_SUFFIX) and len(name_or_path) > len(MOTION_SUFFIX):
+        base = get_spec(name_or_path.removesuffix(MOTION_SUFFIX))
+        return replace(base, name=base.name + MOTION_SUFFIX, memory="motion")
     known = ", ".join(list_models())
     raise ModelUnavailableError(
-        f"Unknown model '{name_or_path}': use one of {known}, or the path of a local SAM2 checkpoint (.pt) or folder."
+        f"Unknown model '{name_or_path}': use one of {known}, or the path of a local SAM2 checkpoint (.pt) or folder; "
+        f"any of them may end in {MOTION_SUFFIX} (motion-aware memory, e.g. sam2.1-small{MOTION_SUFFIX})."
     )
 
 
@@ -298,7 +307,7 @@ def resolve_checkpoint(spec: ModelSpec) -> Path | None:
         return Path(spec.path)
     if spec.source == nano_store.SOURCE:
         try:
-            return nano_store.checked_checkpoint(spec.name)
+            return nano_store.checked_checkpoint(spec.name.removesuffix(MOTION_SUFFIX))
         except nano_store.NanoWeightsError as error:
             raise ModelUnavailableError(str(error)) from error
     return _hub_checkpoint(spec)
@@ -376,6 +385,7 @@ class LoadedModel:
             "weights": self.spec.weights_label,
             "device": self.device,
             "compiled": self.compiled,
+            **({"tracking_memory": self.spec.memory} if self.spec.memory != "sam2" else {}),
         }
 
 

@@ -22,6 +22,7 @@ from evaluation.profiling import FrameProfiler
 from playerseg.tracking.batching import object_logits
 from playerseg.tracking.frames import FrameSource, Sam2FrameFeed
 from playerseg.tracking.memory import Sam2Memory
+from playerseg.tracking.motion_memory import MotionMemory
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class FrameStepper:
         use_autocast: bool,
         prune_memory: bool = True,
         batch_objects: bool = True,
+        motion: MotionMemory | None = None,
     ) -> None:
         self.predictor = predictor
         self.memory = memory
@@ -68,6 +70,7 @@ class FrameStepper:
         self.use_autocast = use_autocast
         self.prune_memory = prune_memory
         self.batch_objects = batch_objects
+        self.motion = motion  # motion-aware memory (`+motion` models): candidate choice and memory gate
         self._prompt_ms: dict[int, float] = {}  # prompt work per frame, reported with that frame's result
 
     def autocast(self) -> AbstractContextManager[Any]:
@@ -104,8 +107,12 @@ class FrameStepper:
         self.feed.last_fetch_ms = 0.0
         with torch.inference_mode(), self.autocast():
             encoder_ms = self._encode_image(frame, object_ids)
-            logits = object_logits(self.predictor, self.memory, frame, object_ids, reverse, batch=self.batch_objects)
+            logits = object_logits(
+                self.predictor, self.memory, frame, object_ids, reverse, batch=self.batch_objects, motion=self.motion
+            )
             scores = [self.memory.object_score(frame, obj) for obj in object_ids]
+            if self.motion is not None:
+                self.motion.gate(frame, object_ids, reverse)
             masks = owner_masks(torch.cat(logits, dim=0), self.frames.height, self.frames.width) if logits else []
         self.memory.state["cached_features"] = {}  # this frame's image features are not needed again
         if self.prune_memory:

@@ -34,10 +34,16 @@ costs: mask edges lag by about the motion below the threshold, and sam2 sees few
 frame index and leaves missing frames out), so the track leans more on the prompted frames. A skipped frame costs
 the frame read, the flow and the warp; a processed frame costs the flow on top of the model.
 
+Motion-aware memory (`X+motion` models, after SAMURAI): on tracked frames each object's mask is chosen among the
+decoder's candidates by predicted IoU and agreement with a per-object Kalman filter on its box, and a frame's memory
+is kept for an object only where its mask is confident; memories dropped so leave holes sam2 skips, as skipped
+frames do (motion_memory, motion).
+
 Internals, one concept each: frames (the frame feed sam2 reads, its inference_state), memory (the memory window,
 reading and forgetting per-object memories), batching (objects that share memory frames run as one batch), step (one
-frame through sam2 into a FrameResult), gating (a pass with frame skipping). This module keeps the public tracker:
-construction, prompts, track(), step(), end_object(), close and the object ids.
+frame through sam2 into a FrameResult), gating (a pass with frame skipping), motion_memory (the candidate choice
+and memory gate of `+motion` models) over motion (the Kalman filter and the scoring). This module keeps the public
+tracker: construction, prompts, track(), step(), end_object(), close and the object ids.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from playerseg.tracking.frames import FrameSource, Sam2FrameFeed, new_inference_
 from playerseg.tracking.frameskip import MotionGate, SkipSettings
 from playerseg.tracking.gating import gated_pass
 from playerseg.tracking.memory import Sam2Memory, memory_window
+from playerseg.tracking.motion_memory import MotionMemory
 from playerseg.tracking.registry import LoadedModel
 from playerseg.tracking.step import FrameResult, FrameStepper
 
@@ -96,8 +103,18 @@ class Sam2VideoTracker(AbstractContextManager["Sam2VideoTracker"]):
         self._ended: set[int] = set()
         self._unencoded_prompts = False  # prompts whose masks are not in memory yet (encoded before the next step)
         self._memory = Sam2Memory(self._state, memory_window(self._predictor))
+        # `+motion` models: motion-aware candidate choice and memory gate (motion_memory)
+        self.motion = MotionMemory(self._predictor, self._memory) if model.spec.memory == "motion" else None
         self._stepper = FrameStepper(
-            self._predictor, self._memory, frames, feed, self.profiler, use_autocast, prune_memory, batch_objects
+            self._predictor,
+            self._memory,
+            frames,
+            feed,
+            self.profiler,
+            use_autocast,
+            prune_memory,
+            batch_objects,
+            self.motion,
         )
         self.skip = skip
 

@@ -160,3 +160,24 @@ def test_compile_is_refused_on_cpu_and_on_zero_gpu(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     with pytest.raises(ModelUnavailableError, match="off on ZeroGPU"):
         check_compile("cuda")
+
+
+def test_any_model_name_or_folder_takes_the_motion_suffix(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from playerseg.runs.facts import ModelFacts
+    from playerseg.tracking.registry import display_name, resolve_checkpoint
+
+    small = get_spec("sam2.1-small+motion")
+    assert small == replace(get_spec("sam2.1-small"), name="sam2.1-small+motion", memory="motion")
+    assert get_spec("sam2.1-small").memory == "sam2" and display_name("sam2.1-small+motion") == "sam2.1-small+motion"
+    nano = get_spec("nano-pitch+motion")  # the weights are nano-pitch's, checked by their sha256
+    assert resolve_checkpoint(nano) == resolve_checkpoint(get_spec("nano-pitch"))
+    team = _finetuned_folder(tmp_path / "models" / "team", {"base": "test-sam2.1-tiny-128", "stages": ["frames"]})
+    assert display_name(f"{team}+motion") == "finetuned: team+motion"
+    with pytest.raises(ModelUnavailableError, match=r"Unknown model 'sam3-huge'.*\+motion"):
+        get_spec("sam3-huge+motion")
+    with pytest.raises(ModelUnavailableError):
+        get_spec("+motion")
+    described = load_video_model("test-sam2.1-tiny-128+motion", "cpu").describe()
+    assert described["tracking_memory"] == "motion" and ModelFacts.from_json(described).to_json() == described
