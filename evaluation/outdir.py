@@ -141,8 +141,15 @@ def stopped_message(out: str | Path, before: tuple[int, int] | None) -> str:
     return f"Stopped after {out} was written."
 
 
+_SIGTERM_SEEN: list[bool] = [False]  # set by sigterm_as_interrupt's handler: libraries may re-raise its Terminated
+
+
 def exit_code(stop: KeyboardInterrupt) -> int:
-    return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+    """143 for SIGTERM, 130 for Ctrl-C. A library that turns the interrupt it caught into a plain KeyboardInterrupt
+    (Ray's waits do: its signal check returns "interrupted" and the caller raises KeyboardInterrupt afresh) still
+    exits 143 when SIGTERM was what arrived."""
+    terminated = isinstance(stop, Terminated) or _SIGTERM_SEEN[0]
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 @contextlib.contextmanager
@@ -151,8 +158,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
     thread; the previous handler comes back afterwards. Outside the main thread nothing changes."""
 
     def raise_terminated(signum: int, frame: object) -> None:
+        _SIGTERM_SEEN[0] = True
         raise Terminated(f"signal {signum}")
 
+    _SIGTERM_SEEN[0] = False
     try:
         previous = signal.signal(signal.SIGTERM, raise_terminated)
     except ValueError:  # not the main thread: signals cannot be handled here
@@ -162,6 +171,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _SIGTERM_SEEN[0] = False
 
 
 def _move_into_place(work: Path, final: Path, overwrite: bool) -> None:

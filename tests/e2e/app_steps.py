@@ -80,3 +80,27 @@ def run_models(page: Any, model_a: str, model_b: str) -> None:
     page.wait_for_function(
         "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
     )
+
+
+def open_app(page: Any, url: str) -> None:
+    """The app at 1400x1000, collecting console errors and uncaught page errors in page.errors (tests assert it
+    empty), once the clip upload is on the page."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    page.locator("#clip-upload").wait_for()
+
+
+def upload_and_click_players(page: Any, clip_root: Path, name: str, width: int, height: int) -> None:
+    """Upload videos/<name>.mp4 of a synthetic clip folder and click players 1 and 2 on frame 0 (from their truth)."""
+    page.locator("#clip-upload input[type=file]").set_input_files(str(clip_root / "videos" / f"{name}.mp4"))
+    page.wait_for_function(f"() => document.querySelector('#clip-info')?.innerText.includes('{width}×{height}')")
+    page.locator("#prompt-frame img").wait_for()
+    players = figures(clip_root, 0)
+    for object_id in (1, 2):
+        x0, y0, x1, y1 = players[object_id]
+        if object_id == 2:
+            pick_object(page, "New object")
+        click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), width)

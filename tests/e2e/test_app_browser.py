@@ -17,11 +17,13 @@ from tests.e2e.app_steps import (
     SHOTS,
     click_clip_point,
     figures,
+    open_app,
     open_tab,
     pick,
     pick_object,
     run_models,
     table_rows,
+    upload_and_click_players,
 )
 
 PLOTS_JS = (
@@ -38,12 +40,7 @@ TAB_PLOTS = {
 @pytest.fixture
 def page(app_url: str) -> Iterator[Any]:
     with chromium_page() as page:
-        page.set_viewport_size({"width": 1400, "height": 1000})
-        page.errors = []  # console errors and uncaught page errors, asserted empty by the tests
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(app_url, wait_until="load")
-        page.locator("#clip-upload").wait_for()
+        open_app(page, app_url)
         yield page
 
 
@@ -84,16 +81,7 @@ def _zip_truth(clip_root: Path, target: Path) -> Path:
 
 def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator("#clip-upload input[type=file]").set_input_files(str(small_clip / "videos" / "seq000.mp4"))
-    page.wait_for_function("() => document.querySelector('#clip-info')?.innerText.includes('320×180')")
-    page.locator("#prompt-frame img").wait_for()
-
-    players = figures(small_clip, 0)
-    for object_id in (1, 2):
-        x0, y0, x1, y1 = players[object_id]
-        if object_id == 2:
-            pick_object(page, "New object")
-        click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), 320)
+    upload_and_click_players(page, small_clip, "seq000", 320, 180)
     _show_frame(page, 6)
     pick_object(page, "1")
     x0, y0, x1, y1 = figures(small_clip, 6)[1]

@@ -32,13 +32,12 @@ from tests.conftest import REPO_ROOT
 from tests.e2e.app_server import serve_app
 from tests.e2e.app_steps import (
     SHOTS,
-    click_clip_point,
     click_image_point,
-    figures,
+    open_app,
     open_tab,
     pick,
-    pick_object,
     run_models,
+    upload_and_click_players,
 )
 
 MODELS = ("nano-pitch", "test-sam2.1-tiny-128")  # A: masks that mean something; B: random weights
@@ -96,8 +95,8 @@ def fixed(server: Server, clips: dict[str, Path]) -> Fixed:
     dataset as sequence "fixed"."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     with chromium_page() as page:
-        _open_app(page, server.url)
-        _upload_and_click_players(page, clips["fix"], "fix")
+        open_app(page, server.url)
+        upload_and_click_players(page, clips["fix"], "fix", WIDTH, HEIGHT)
         _run_and_start_review(page, server)
         _show_review_frame(page, FIX_FRAME)
         review = _only_review_folder(server.work)
@@ -148,8 +147,8 @@ def two_saved(server: Server, clips: dict[str, Path], fixed: Fixed, tmp_path_fac
     zipped = tmp_path_factory.mktemp("review-zip") / "dataset.zip"
     with chromium_pages(2) as pages:
         for page, name in zip(pages, ("clip_a", "clip_b"), strict=True):
-            _open_app(page, server.url)
-            _upload_and_click_players(page, clips[name], name)
+            open_app(page, server.url)
+            upload_and_click_players(page, clips[name], name, WIDTH, HEIGHT)
             _run_and_start_review(page, server)
         for page in pages:
             page.locator("#review-save").click()  # no waiting in between
@@ -224,27 +223,6 @@ def test_the_saved_dataset_passes_the_summary_trains_and_its_coco_boxes_are_the_
 
 
 # -- steps ------------------------------------------------------------------------------------------------------
-
-
-def _open_app(page: Any, url: str) -> None:
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.errors = []  # console errors and uncaught page errors, asserted empty by the tests
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(url, wait_until="load")
-    page.locator("#clip-upload").wait_for()
-
-
-def _upload_and_click_players(page: Any, clip_root: Path, name: str) -> None:
-    page.locator("#clip-upload input[type=file]").set_input_files(str(clip_root / "videos" / f"{name}.mp4"))
-    page.wait_for_function(f"() => document.querySelector('#clip-info')?.innerText.includes('{WIDTH}×{HEIGHT}')")
-    page.locator("#prompt-frame img").wait_for()
-    players = figures(clip_root, 0)
-    for object_id in (1, 2):
-        x0, y0, x1, y1 = players[object_id]
-        if object_id == 2:
-            pick_object(page, "New object")
-        click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), WIDTH)
 
 
 def _run_and_start_review(page: Any, server: Server) -> None:

@@ -14,6 +14,7 @@ import pytest
 from tests.browser import chromium_page
 from tests.conftest import REPO_ROOT
 from tests.e2e.app_server import serve_app
+from tests.e2e.app_steps import open_app
 
 SHOTS = REPO_ROOT / "test-output" / "browser"
 MODELS = ("test-sam2.1-tiny-128", "random-sam2.1-nano")  # the default pair of this list: A then B
@@ -41,12 +42,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def page(app_url: str) -> Iterator[Any]:
     with chromium_page() as page:
-        page.set_viewport_size({"width": 1400, "height": 1000})
-        page.errors = []
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(app_url, wait_until="load")
-        page.locator("#clip-upload").wait_for()
+        open_app(page, app_url)
         page.get_by_role("tab", name="8. Dataset").click()
         yield page
 

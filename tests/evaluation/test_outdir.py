@@ -159,3 +159,22 @@ def test_sigterm_is_raised_like_ctrl_c_and_the_handler_restored() -> None:
     assert isinstance(stopped.value, KeyboardInterrupt) and outdir.exit_code(stopped.value) == 143
     assert outdir.exit_code(KeyboardInterrupt()) == 130
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_sigterm_still_exits_143_when_a_library_re_raises_it_as_a_plain_ctrl_c() -> None:
+    """Ray's waits catch the interrupt our handler raises and raise a new KeyboardInterrupt; what arrived was
+    SIGTERM, so the exit code stays 143 (inside the block, where the CLIs compute it)."""
+    codes = []
+    with sigterm_as_interrupt():
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):
+                    pass
+            except Terminated:
+                raise KeyboardInterrupt from None  # what the library does
+        except KeyboardInterrupt as stop:
+            assert not isinstance(stop, Terminated)
+            codes.append(outdir.exit_code(stop))
+    codes.append(outdir.exit_code(KeyboardInterrupt()))  # after the block: a Ctrl-C again
+    assert codes == [143, 130]
