@@ -1,14 +1,17 @@
-"""Per-frame cost and peak memory of every SAM 2.1 size at its real 1024 px input, with 1 and with 8 objects.
+"""Per-frame cost and peak memory of every SAM 2.1 size at its real 1024 px input, and of SAM 3's tracker at its real
+1008 px input, with 1 and with 8 objects.
 
-    .venv/bin/python benchmarks/model_sizes.py --device cuda [--frames 60] [--sizes tiny small base-plus large]
-        [--compile] [--clip CLIP]
+    .venv/bin/python benchmarks/model_sizes.py --device cuda [--frames 60] [--sizes tiny small base-plus large sam3]
+        [--objects 1 4 8] [--compile] [--clip CLIP]
 
 Runs `python -m playerseg bench` (bare propagation and the whole segment job) for each size with random weights
-(`random-sam2.1-SIZE`: the real architecture, so the costs are real and the masks mean nothing) on a 1080p clip: a
+(`random-sam2.1-SIZE`, `random-sam3`: the real architecture, so the costs are real and the masks mean nothing; SAM 3
+through transformers' Sam3TrackerVideoModel, --compile is SAM2's only) on a 1080p clip: a
 synthetic 1920x1080 clip with 8 players unless --clip is given. Prints one table row per size and object count:
 per-frame p50/p95, first frame, peak VRAM (peak RAM on CPU), whole job / bare propagation, and the 8 / 1 object
 ratio of the per-frame p50. Writes every bench summary to --out as JSON. Peak RAM is the process's high-water mark so
-far (it never goes down between rows); peak VRAM is reset for each row.
+far (it never goes down between rows: on CPU, run one size per process to compare sizes); peak VRAM is reset for each
+row.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from playerseg.bench import BenchJob, run_bench  # noqa: E402
 from playerseg.synthetic.dataset import generate_dataset  # noqa: E402
 
-SIZES = ["tiny", "small", "base-plus", "large"]
+SIZES = ["tiny", "small", "base-plus", "large", "sam3"]
 OBJECT_COUNTS = [1, 8]
 
 
@@ -48,7 +51,8 @@ def synthetic_1080p_clip(folder: Path, frames: int) -> str:
 
 
 def measure(size: str, objects: int, clip: str, args: argparse.Namespace) -> dict[str, Any]:
-    job = BenchJob(f"random-sam2.1-{size}", clip, objects, args.frames, args.device, compile_model=args.compile)
+    model = "random-sam3" if size == "sam3" else f"random-sam2.1-{size}"
+    job = BenchJob(model, clip, objects, args.frames, args.device, compile_model=args.compile and size != "sam3")
     summary = run_bench(job)
     gc.collect()  # the model goes with the summary's last reference: free its memory before the next size
     try:
@@ -62,12 +66,12 @@ def measure(size: str, objects: int, clip: str, args: argparse.Namespace) -> dic
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    header = "size       objects  p50 ms   p95 ms  first ms  peak VRAM MB  peak RAM MB  job/bare  8/1 p50"
+    header = "size       objects  p50 ms   p95 ms  first ms  peak VRAM MB  peak RAM MB  job/bare  N/1 p50"
     lines = [header]
     p50_of = {(r["size"], r["objects"]): r["per_frame_ms"]["p50"] for r in rows}
     for r in rows:
         ratio = ""
-        if r["objects"] == 8 and (r["size"], 1) in p50_of:
+        if r["objects"] > 1 and (r["size"], 1) in p50_of:
             ratio = f"{r['per_frame_ms']['p50'] / p50_of[(r['size'], 1)]:.2f}x"
         vram = r["peak_vram_mb"]
         lines.append(

@@ -73,10 +73,10 @@ def _peak_ram_mb() -> float:
 
 
 def _bare_propagation(model: Any, store: Any, prompts: PromptSet) -> tuple[float, list[Any]]:
-    from playerseg.tracking.tracker import Sam2VideoTracker
+    from playerseg.tracking.trackers import open_tracker
 
     started = time.perf_counter()
-    with Sam2VideoTracker(model, store) as tracker:
+    with open_tracker(model, store) as tracker:
         tracker.add_prompts(prompts)
         results = list(tracker.track())
     return time.perf_counter() - started, results

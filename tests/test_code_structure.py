@@ -32,6 +32,7 @@ ALLOWED = {
     "autolabel": {"errors", "io", "tracking", "runs"},
     "finetune": {"errors", "io", "tracking", "runs", "synthetic", "progress_bars"},
     "nano": {"errors", "io", "tracking", "runs", "synthetic", "finetune", "progress_bars"},
+    "unet": {"errors", "io", "tracking", "finetune", "progress_bars"},
     "compare": {"errors", "io", "tracking", "runs", "autolabel", "progress_bars"},
     "bench": {"errors", "io", "tracking", "runs"},
     "evaluate": {"errors", "io", "tracking", "runs", "autolabel", "compare", "synthetic", "progress_bars"},

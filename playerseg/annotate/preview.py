@@ -150,6 +150,11 @@ class MaskPreview:
     """Mask previews on one model, keeping the image embedding of the last frame key it was given."""
 
     def __init__(self, model: LoadedModel) -> None:
+        if model.spec.family != "sam2":  # the preview is one SAM2 decoder call per click
+            raise PreviewError(
+                f"The mask preview needs a SAM2 model and {model.spec.name} is a {model.spec.family} model: "
+                "track again from the clicks to see their effect."
+            )
         self.model = model
         self._predictor: Any = None  # sam2.sam2_image_predictor.SAM2ImagePredictor, built on first use
         self._key: Any = _NO_KEY  # (key, frame shape) of the embedded image

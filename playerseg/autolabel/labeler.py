@@ -42,6 +42,7 @@ from playerseg.runs.facts import AutoLabelParts, ModelFacts, Timings
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, RunResult, open_selection, selection_facts
 from playerseg.tracking.registry import LoadedModel, load_video_model
 from playerseg.tracking.tracker import Sam2VideoTracker
+from playerseg.tracking.trackers import require_sam2
 
 AUTOLABEL_PREFIX = "autolabel:"  # model names like "autolabel:grounding-dino-tiny+sam2.1-large" (app, compare)
 DEFAULT_DETECTOR = "grounding-dino-tiny"
@@ -163,6 +164,7 @@ class AutoLabeler:
     """Detect, filter, associate and track: a RunResult whose object ids are track ids."""
 
     def __init__(self, tracker_model: LoadedModel, source: DetectionSource, settings: AutoLabelSettings) -> None:
+        require_sam2(tracker_model, "The auto-labeler's tracker")  # it streams: new players join the live state
         self.model = tracker_model
         self.source = source
         self.settings = settings

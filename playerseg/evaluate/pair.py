@@ -181,10 +181,12 @@ def _entry(name: str, modules: list[object], sha256: str, weights: str, model: o
 
 
 def _parameters(module: object) -> int:
-    """Parameters of a torch module, or of the module a wrapper (the detector) holds."""
-    inner = getattr(module, "_model", module)
-    counted = getattr(inner, "parameters", None)
-    return sum(p.numel() for p in counted()) if callable(counted) else 0
+    """Parameters of a torch module, or of the module a wrapper holds (the detector's `_model`, SAM 3's `model`)."""
+    for inner in (module, getattr(module, "_model", None), getattr(module, "model", None)):
+        counted = getattr(inner, "parameters", None)
+        if callable(counted):
+            return sum(p.numel() for p in counted())
+    return 0
 
 
 def failure_reason(task: PairTask, error: BaseException) -> str:

@@ -110,9 +110,12 @@ def curves_figure(rows: list[dict[str, Any]], title: str) -> Any:
     return figure
 
 
-def write_curves_html(rows: list[dict[str, Any]], out: Path, title: str) -> Path:
+def write_curves_html(rows: list[dict[str, Any]], out: Path, title: str, figure: Any | None = None) -> Path:
+    """curves.html: finetuning's curves from `rows`, or another trainer's `figure` (the U-Net baseline's)."""
     path = out / CURVES_HTML
-    curves_figure(rows, title).write_html(path, include_plotlyjs=True, full_html=True)
+    (figure if figure is not None else curves_figure(rows, title)).write_html(
+        path, include_plotlyjs=True, full_html=True
+    )
     return path
 
 

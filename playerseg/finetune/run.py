@@ -81,6 +81,10 @@ def run_finetune(
     sequences = load_training_root(job.data)
     split = _split(job, sorted(sequences))
     base_spec = get_spec(job.base)
+    if base_spec.family != "sam2":
+        raise FinetuneError(
+            f"{base_spec.name} is not a SAM2 model; train the U-Net baseline with python -m playerseg.unet train."
+        )
     model = load_video_model(base_spec, job.device)
     report(
         f"base {base_spec.name} ({base_spec.weights_label}) on {model.device}; {len(split.train)} train and "

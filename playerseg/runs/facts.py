@@ -54,6 +54,7 @@ class ModelFacts:
     compiled: bool
     autolabel: AutoLabelParts | None = None
     tracking_memory: str = "sam2"  # "motion" for `+motion` models; run.json says it only then
+    family: str = "sam2"  # the architecture: "unet" for the U-Net baseline; run.json says it only when not SAM2
 
     BASE_KEYS = (
         "model",
@@ -68,7 +69,7 @@ class ModelFacts:
         "compiled",
     )
     AUTOLABEL_KEYS = ("tracker", "pipeline", "detector")
-    OPTIONAL_KEYS = ("tracking_memory",)  # only where it is not sam2's own
+    OPTIONAL_KEYS = ("tracking_memory", "family")  # only where it is not sam2's own
 
     @classmethod
     def of(cls, model: LoadedModel) -> ModelFacts:
@@ -78,6 +79,8 @@ class ModelFacts:
         facts = {key: getattr(self, key) for key in self.BASE_KEYS}
         if self.tracking_memory != "sam2":
             facts["tracking_memory"] = self.tracking_memory
+        if self.family != "sam2":
+            facts["family"] = self.family
         if self.autolabel is not None:
             facts.update(
                 tracker=self.autolabel.tracker, pipeline=self.autolabel.pipeline, detector=self.autolabel.detector
@@ -91,7 +94,8 @@ class ModelFacts:
         if "pipeline" in facts:
             parts = AutoLabelParts(facts["tracker"], dict(facts["detector"]), facts["pipeline"])
         memory = str(facts.get("tracking_memory", "sam2"))
-        return cls(**{key: facts[key] for key in cls.BASE_KEYS}, autolabel=parts, tracking_memory=memory)
+        family = str(facts.get("family", "sam2"))
+        return cls(**{key: facts[key] for key in cls.BASE_KEYS}, autolabel=parts, tracking_memory=memory, family=family)
 
 
 @dataclass(frozen=True)

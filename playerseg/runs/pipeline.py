@@ -23,7 +23,7 @@ from playerseg.runs.selection_prompts import SelectionPrompts, processed_stride
 from playerseg.tracking.frameskip import SkipSettings
 from playerseg.tracking.registry import LoadedModel
 from playerseg.tracking.step import FrameResult
-from playerseg.tracking.tracker import Sam2VideoTracker
+from playerseg.tracking.trackers import open_tracker
 
 
 @dataclass
@@ -160,7 +160,7 @@ class PromptedTracking:
             for i, (source, time_s) in enumerate(zip(store.source_indices, store.times_s))
         ]
         started = time.perf_counter()
-        with Sam2VideoTracker(self.model, store, skip=self.skip) as tracker:
+        with open_tracker(self.model, store, skip=self.skip) as tracker:
             tracker.add_prompts(mapped)
             for (index, object_id), mask in sorted(self.masks.items(), key=lambda item: item[0]):
                 tracker.add_mask(index, object_id, mask)

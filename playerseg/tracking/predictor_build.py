@@ -4,6 +4,7 @@ post-processing), and a fix for a sam2 dtype bug installed on every predictor.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playerseg.tracking.project_configs import build_video_predictor, is_project_config
@@ -78,3 +79,33 @@ def install_memory_dtype_fix(predictor: Any) -> None:
         return args, kwargs
 
     predictor.memory_attention.register_forward_pre_hook(cast_memory, with_kwargs=True)
+
+
+def load_sam2_weights(predictor: Any, checkpoint: Path, spec: ModelSpec) -> None:
+    """Load a sam2-format checkpoint (`{"model": state_dict}`) into a built predictor; ModelUnavailableError (one
+    sentence) for an unreadable file, another format or another architecture."""
+    import torch
+
+    from playerseg.tracking.registry import ModelUnavailableError
+
+    try:
+        payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ModelUnavailableError(f"Cannot read checkpoint {checkpoint} for {spec.name}: {error}.") from error
+    state_dict = payload.get("model") if isinstance(payload, dict) else None
+    if not isinstance(state_dict, dict):
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} is not in sam2's format (a dict with a 'model' state dict)."
+        )
+    try:
+        result = predictor.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:  # tensor shapes differ: weights of another architecture
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} does not fit {spec.config}: its tensor shapes differ; is it another SAM2 size?"
+        ) from error
+    if result.missing_keys or result.unexpected_keys:
+        raise ModelUnavailableError(
+            f"Checkpoint {checkpoint} does not fit {spec.config}: {len(result.missing_keys)} missing and "
+            f"{len(result.unexpected_keys)} unexpected weights (e.g. "
+            f"{(result.missing_keys or result.unexpected_keys)[0]}); is it another SAM2 size?"
+        )

@@ -6,7 +6,9 @@ image size with random weights from a fixed seed), a benchmark model (`random-sa
 each size's real architecture at 1024 px with random weights, for measuring costs offline), a model trained here on
 synthetic footage (`nano-generalist`, `nano-pitch`: the small "nano" SAM2 architecture the project ships, weights in
 playerseg/tracking/nano_weights/, see nano_store.py; `random-sam2.1-nano` is that architecture untrained), or a
-local checkpoint: a `.pt` file or a folder holding one.
+local checkpoint: a `.pt` file or a folder holding one. Other families (`ModelSpec.family`) sit in the same
+comparisons: the U-Net baseline (`unet:NAME`, `test-unet`; unet_models) and SAM 3's tracker (`sam3`, `test-sam3`,
+`random-sam3`; sam3_model), each with its own loader and tracker (trackers.open_tracker).
 
 Heavy imports (torch, sam2 -- importing sam2 initialises Hydra) happen inside the functions that need them.
 """
@@ -21,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from playerseg.errors import PlayerSegError
-from playerseg.tracking import nano_store
-from playerseg.tracking.predictor_build import build_predictor, install_memory_dtype_fix
+from playerseg.tracking import nano_store, unet_models
+from playerseg.tracking.predictor_build import build_predictor, install_memory_dtype_fix, load_sam2_weights
 from playerseg.tracking.project_configs import NANO_CONFIG, is_project_config
 
 RANDOM_WEIGHTS = "random"
@@ -68,7 +70,7 @@ class ModelUnavailableError(PlayerSegError, RuntimeError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Everything needed to build one SAM2 video model."""
+    """Everything needed to build one video model (SAM2 unless `family` says otherwise)."""
 
     name: str
     config: str  # sam2 hydra config name
@@ -82,6 +84,7 @@ class ModelSpec:
     facts: dict[str, Any] = field(default_factory=dict)  # e.g. a finetuned model's model.json
     random_base: bool = False  # a local checkpoint finetuned from a random-weight test model
     memory: str = "sam2"  # "motion": the `+motion` variant (same weights, motion-aware memory while tracking)
+    family: str = "sam2"  # the architecture and its tracker: "sam2", "unet" (per-frame baseline) or "sam3"
 
     @property
     def random_weights(self) -> bool:
@@ -169,6 +172,7 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
         _test_spec(256),
         *(_benchmark_spec(size) for size in SAM2_CONFIGS),
         _nano_architecture_spec(),
+        unet_models.test_spec(),
     ]
 }
 
@@ -191,11 +195,15 @@ def get_spec(name_or_path: str) -> ModelSpec:
         return _local_spec(path)
     if name_or_path.endswith(MOTION_SUFFIX) and len(name_or_path) > len(MOTION_SUFFIX):
         base = get_spec(name_or_path.removesuffix(MOTION_SUFFIX))
+        if base.family != "sam2":
+            raise ModelUnavailableError(f"{base.name} has no memory to make motion-aware: +motion is for SAM2 models.")
         return replace(base, name=base.name + MOTION_SUFFIX, memory="motion")
-    known = ", ".join(list_models())
+    if name_or_path.startswith(unet_models.PREFIX):
+        return _local_spec(unet_models.named_folder(name_or_path, DEFAULT_MODELS_DIR))
     raise ModelUnavailableError(
-        f"Unknown model '{name_or_path}': use one of {known}, or the path of a local SAM2 checkpoint (.pt) or folder; "
-        f"any of them may end in {MOTION_SUFFIX} (motion-aware memory, e.g. sam2.1-small{MOTION_SUFFIX})."
+        f"Unknown model '{name_or_path}': use one of {', '.join(list_models())}, the path of a local SAM2 checkpoint "
+        f"(.pt) or folder, or {unet_models.PREFIX}NAME (a U-Net in models/NAME); a SAM2 model may end in "
+        f"{MOTION_SUFFIX} (motion-aware memory, e.g. sam2.1-small{MOTION_SUFFIX})."
     )
 
 
@@ -229,6 +237,8 @@ def finetuned_folders(models_dir: str | Path) -> list[Path]:
 def _local_spec(path: Path) -> ModelSpec:
     checkpoint = _find_checkpoint(path)
     facts = _read_model_json(checkpoint.parent / "model.json")
+    if unet_models.is_unet_folder(facts):
+        return unet_models.local_spec(checkpoint, facts, path)
     config = facts.get("config") or _config_from_base(facts.get("base")) or _config_from_file_name(checkpoint.name)
     if config is None:
         raise ModelUnavailableError(
@@ -386,6 +396,7 @@ class LoadedModel:
             "device": self.device,
             "compiled": self.compiled,
             **({"tracking_memory": self.spec.memory} if self.spec.memory != "sam2" else {}),
+            **({"family": self.spec.family} if self.spec.family != "sam2" else {}),
         }
 
 
@@ -404,6 +415,14 @@ def load_video_model(
     spec = get_spec(name_or_spec) if isinstance(name_or_spec, str) else name_or_spec
     device = device or default_device()
     check_device(device)
+    if spec.family != "sam2":
+        if compile_model:
+            raise ModelUnavailableError(f"--compile is offered for SAM2 models only, not {spec.name}: drop --compile.")
+        if spec.family == unet_models.FAMILY:
+            return unet_models.load_unet_model(spec, device)
+        from playerseg.tracking.sam3_model import load_sam3_model
+
+        return load_sam3_model(spec, device)
     if compile_model:
         check_compile(device)
         if is_project_config(spec.config):
@@ -412,7 +431,7 @@ def load_video_model(
     warnings: list[str] = []
     predictor = build_predictor(spec, device, warnings, compile_model)
     if checkpoint is not None:
-        _load_state_dict(predictor, checkpoint, spec)
+        load_sam2_weights(predictor, checkpoint, spec)
         sha = file_sha256(checkpoint)
         if spec.random_base:
             warnings.append(f"{spec.name} was {FINETUNED_FROM_RANDOM_LABEL}")
@@ -459,27 +478,7 @@ def check_device(device: str) -> None:
         raise ModelUnavailableError(f"Unsupported device '{device}': use cpu or cuda.")
 
 
-def _load_state_dict(predictor: Any, checkpoint: Path, spec: ModelSpec) -> None:
-    import torch
+# SAM 3's specs live with its loading code, which imports this module: registered once this module is complete.
+from playerseg.tracking.sam3_model import sam3_specs  # noqa: E402
 
-    try:
-        payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ModelUnavailableError(f"Cannot read checkpoint {checkpoint} for {spec.name}: {error}.") from error
-    state_dict = payload.get("model") if isinstance(payload, dict) else None
-    if not isinstance(state_dict, dict):
-        raise ModelUnavailableError(
-            f"Checkpoint {checkpoint} is not in sam2's format (a dict with a 'model' state dict)."
-        )
-    try:
-        result = predictor.load_state_dict(state_dict, strict=False)
-    except RuntimeError as error:  # tensor shapes differ: weights of another architecture
-        raise ModelUnavailableError(
-            f"Checkpoint {checkpoint} does not fit {spec.config}: its tensor shapes differ; is it another SAM2 size?"
-        ) from error
-    if result.missing_keys or result.unexpected_keys:
-        raise ModelUnavailableError(
-            f"Checkpoint {checkpoint} does not fit {spec.config}: {len(result.missing_keys)} missing and "
-            f"{len(result.unexpected_keys)} unexpected weights (e.g. "
-            f"{(result.missing_keys or result.unexpected_keys)[0]}); is it another SAM2 size?"
-        )
+BUILTIN_MODELS.update((spec.name, spec) for spec in sam3_specs())

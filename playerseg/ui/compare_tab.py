@@ -96,6 +96,8 @@ def finetuned_facts(name: str) -> str | None:
         facts = get_spec(name).facts
     except ModelUnavailableError:
         return None
+    if facts.get("family") == "unet":
+        return _unet_facts(facts)
     if not facts.get("base"):
         return None
     before, after = facts.get("val_before") or {}, facts.get("val_after") or {}
@@ -111,6 +113,20 @@ def finetuned_facts(name: str) -> str | None:
     if facts.get("random_base"):
         parts.append("**trained from random weights: a test model**")
     elif facts.get("synthetic_only"):
+        parts.append(f"**{nano_store.SYNTHETIC_ONLY_LABEL}**")
+    if facts.get("created"):
+        parts.append(str(facts["created"])[:10])
+    return ", ".join(parts)
+
+
+def _unet_facts(facts: dict[str, Any]) -> str:
+    """A U-Net baseline folder's model.json in one line."""
+    count = len(facts.get("data", {}).get("split", {}).get("train", []))
+    parts = [f"U-Net baseline ({facts.get('parameters', 0):,} parameters, {facts.get('image_size', '?')} px)"]
+    parts.append(f"trained on {count} sequence{'s' if count != 1 else ''}")
+    if facts.get("val_iou_before") is not None and facts.get("val_iou") is not None:
+        parts.append(f"validation IoU of player pixels {facts['val_iou_before']:.3f} → {facts['val_iou']:.3f}")
+    if facts.get("synthetic_only"):
         parts.append(f"**{nano_store.SYNTHETIC_ONLY_LABEL}**")
     if facts.get("created"):
         parts.append(str(facts["created"])[:10])

@@ -31,7 +31,15 @@ from playerseg.autolabel.labeler import AUTOLABEL_PREFIX, DEFAULT_AUTOLABELER
 from playerseg.errors import PlayerSegError
 from playerseg.tracking import nano_store
 from playerseg.tracking.nano_store import NANO_MODELS
-from playerseg.tracking.registry import BUILTIN_MODELS, DEFAULT_MODELS_DIR, finetuned_folders, hub_cached, hub_reachable
+from playerseg.tracking.registry import (
+    BUILTIN_MODELS,
+    DEFAULT_MODELS_DIR,
+    ModelUnavailableError,
+    finetuned_folders,
+    get_spec,
+    hub_cached,
+    hub_reachable,
+)
 from playerseg.ui.limits import RunLimits
 
 # The auto-labeler (Grounding DINO "person" -> SAM2 Large: the baseline teams run today), then the zero-shot SAM2
@@ -112,8 +120,13 @@ class AppConfig:
 
     @property
     def finetuned(self) -> tuple[str, ...]:
-        """Entries that are checkpoints rather than built-in names or auto-labelers: the user's finetuned models."""
-        return tuple(m for m in self.models if m not in BUILTIN_MODELS and not m.startswith(AUTOLABEL_PREFIX))
+        """Entries that are SAM2 checkpoints rather than built-in names, auto-labelers or other families (a U-Net
+        baseline folder): the user's finetuned models."""
+        return tuple(
+            m
+            for m in self.models
+            if m not in BUILTIN_MODELS and not m.startswith(AUTOLABEL_PREFIX) and _family(m) == "sam2"
+        )
 
     def default_pair(self) -> tuple[str, str]:
         """Offline (hub models neither cached nor downloadable) with the nano models offered: nano-generalist, and
@@ -137,6 +150,14 @@ def _hub_offline(models: tuple[str, ...], env: Mapping[str, str], probe: Callabl
     if not all(m in models and _usable(m) for m in OFFLINE_PAIR) or any(hub_cached(name) for name in HUB_DEFAULTS):
         return False
     return not probe(env)
+
+
+def _family(model: str) -> str:
+    """The model's family (a broken or missing entry counts as SAM2: loading it says what is wrong)."""
+    try:
+        return get_spec(model).family
+    except ModelUnavailableError:
+        return "sam2"
 
 
 def _usable(nano_model: str) -> bool:
