@@ -184,3 +184,19 @@ def test_segment_refuses_what_a_unet_lacks_in_one_sentence(
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 2 and "Frame skipping is for SAM2" in errors[0] and "motion-aware" in errors[1]
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_remembered_mask_moves_on_by_its_velocity_and_leaves_the_frame() -> None:
+    from playerseg.tracking.unet_tracker import _Memory, _remember, shifted
+
+    mask = np.zeros((6, 8), dtype=bool)
+    mask[1:3, 1:3] = True
+    moved = shifted(mask, 2, 1)
+    assert np.array_equal(np.argwhere(moved), np.argwhere(mask) + [1, 2])
+    assert not shifted(mask, -3, 0).any() and not shifted(mask, 8, 0).any()
+    memory: dict[int, _Memory] = {}
+    _remember({1: mask}, memory)
+    _remember({1: shifted(mask, 2, 0)}, memory)  # the centre moved 2 px right in one frame
+    assert memory[1].velocity == (2.0, 0.0)
+    _remember({1: np.zeros_like(mask)}, memory)  # lost: the last mask is predicted 2 frames on
+    assert memory[1].age == 1 and np.array_equal(memory[1].predicted(), shifted(mask, 6, 0))

@@ -1,0 +1,53 @@
+"""Issue 18's contenders in the app, in a real browser: a U-Net baseline folder in the models folder is offered as
+"unet:NAME" with its model.json facts under the dropdowns, and SAM 3's tracker (test-sam3) runs against it on a
+clicked clip, each run folder saying its family. Screenshots go to test-output/browser/contenders-*.png."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playerseg.synthetic.dataset import generate_dataset
+from tests.browser import chromium_page
+from tests.e2e.app_server import serve_app
+from tests.e2e.app_steps import SHOTS, open_app, open_tab, run_models, upload_and_click_players
+
+WIDTH, HEIGHT = 320, 180
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    from playerseg.unet.__main__ import main as unet_main
+
+    root = tmp_path_factory.mktemp("contenders-app")
+    data = root / "data"
+    generate_dataset(data, sequences=2, frames=6, players=2, width=WIDTH, height=HEIGHT, seed=4)
+    models = root / "models"
+    args = ["train", "--data", str(data), "--out", str(models / "baseline"), "--epochs", "1", "--size", "64"]
+    assert unet_main([*args, "--depth", "3", "--quiet", "--synthetic-data"]) == 0
+    env = {"PLAYERSEG_MODELS": "test-sam3,test-sam2.1-tiny-128", "PLAYERSEG_MODELS_DIR": str(models)}
+    with serve_app(root / "work", root / "server.log", **env) as url:
+        yield url, data, root / "work"
+
+
+def test_a_unet_folder_and_sam3_run_side_by_side(setup: tuple[str, Path, Path]) -> None:
+    url, data, work = setup
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page() as page:
+        open_app(page, url)
+        upload_and_click_players(page, data, "seq000", WIDTH, HEIGHT)
+        open_tab(page, "2. Side by side")
+        run_models(page, "unet:baseline", "test-sam3")  # picking fails when a dropdown does not offer the name
+        facts = page.locator("#model-facts").inner_text()
+        assert "Model A, unet:baseline" in facts and "U-Net baseline" in facts, facts
+        page.screenshot(path=str(SHOTS / "contenders-run.png"), full_page=True)
+        assert page.errors == []
+    runs = sorted(work.glob("sessions/*/run-*"))
+    assert len(runs) == 1, runs
+    families = {label: json.loads((runs[0] / label / "run.json").read_text()) for label in ("A", "B")}
+    assert (families["A"]["model"], families["A"]["family"]) == ("unet:baseline", "unet")
+    assert (families["B"]["model"], families["B"]["family"]) == ("test-sam3", "sam3")
+    assert "synthetic footage only" in families["A"]["weights"] and families["B"]["random_weights"] is True
