@@ -108,17 +108,24 @@ def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
 def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
     autolabel = commands.add_parser(
         "autolabel",
-        help="find the players with a text prompt (Grounding DINO) and track them with SAM2",
+        help="find the players with a text prompt (Grounding DINO + SAM2, or SAM 3) and track them",
         description="The zero-shot auto-labeler: detect every person, keep the players, track them with stable ids. "
-        "Writes the run folder (masks/, overlay.mp4, frames.csv, run.json with track_ids) and detections.json.",
+        "Writes the run folder (masks/, overlay.mp4, frames.csv, run.json with track_ids) and detections.json. "
+        "--detector sam3 (or test-sam3) runs SAM 3 instead, which detects the text's concept on every frame and "
+        "tracks it itself: --tracker and --every do not apply to it.",
     )
     autolabel.add_argument("clip", help="video file, folder of JPEG frames, or DAVIS single-sequence folder")
     autolabel.add_argument("--out", required=True, help="run folder to write")
     autolabel.add_argument(
-        "--detector", default=None, help="detector name or local folder (default grounding-dino-tiny)"
+        "--detector",
+        default=None,
+        help="detector name or local folder (default grounding-dino-tiny); sam3 (gated facebook/sam3 weights) or "
+        "test-sam3 (random weights, for tests): SAM 3 detects and tracks",
     )
     autolabel.add_argument(
-        "--tracker", default="sam2.1-large", help="SAM2 model name or checkpoint (default sam2.1-large)"
+        "--tracker",
+        default=None,
+        help="SAM2 model name or checkpoint (default sam2.1-large); not with --detector sam3",
     )
     autolabel.add_argument("--text", default="person.", help='what to detect (default "person.")')
     autolabel.add_argument("--box-threshold", type=_fraction, default=0.35, help="detector box score threshold")
@@ -127,7 +134,8 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
         "--every",
         type=_positive,
         default=None,
-        help="re-detect every N processed frames (default 5; with --detections: every listed frame)",
+        help="re-detect every N processed frames (default 5; with --detections: every listed frame); "
+        "not with --detector sam3, which detects on every frame",
     )
     autolabel.add_argument("--detections", default=None, help="use these detections (JSON) instead of the detector")
     _add_filter_options(autolabel)
@@ -178,12 +186,13 @@ def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
     from dataclasses import replace
 
     from playerseg.autolabel.association import AssociationSettings
-    from playerseg.autolabel.labeler import AutoLabelJob, AutoLabelSettings
+    from playerseg.autolabel.labeler import DEFAULT_TRACKER, AutoLabelJob, AutoLabelSettings
     from playerseg.autolabel.player_filter import FilterSettings, load_polygon
     from playerseg.errors import UsageError
 
     if args.detections and args.detector:
         raise UsageError("Give either --detector or --detections, not both.")
+    _check_sam3_options(args)
     player_filter = FilterSettings(exclusions=tuple(args.exclude), teams=args.teams)
     if args.pitch == "off":
         player_filter = replace(player_filter, pitch="off")
@@ -197,7 +206,7 @@ def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
     return AutoLabelJob(
         clip=args.clip,
         out=args.out,
-        tracker=args.tracker,
+        tracker=args.tracker or DEFAULT_TRACKER,
         detector=args.detector,
         detections=args.detections,
         text=args.text,
@@ -210,6 +219,19 @@ def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
         max_side=args.max_side,
         device=args.device,
     )
+
+
+def _check_sam3_options(args: argparse.Namespace) -> None:
+    """SAM 3 detects on every frame and tracks what it detects: --tracker and --every are refused with it."""
+    from playerseg.autolabel.labeler import is_sam3_detector
+    from playerseg.errors import UsageError
+
+    if not is_sam3_detector(args.detector):
+        return
+    if args.tracker is not None:
+        raise UsageError(f"--detector {args.detector} tracks what it detects itself (SAM 3): drop --tracker.")
+    if args.every is not None:
+        raise UsageError(f"--detector {args.detector} detects on every frame (SAM 3): drop --every.")
 
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:

@@ -33,6 +33,17 @@ from playerseg.autolabel.detector import (
     normalise_text_prompt,
 )
 from playerseg.autolabel.jerseys import JerseyPool, OfficialsTally
+from playerseg.autolabel.names import (  # noqa: F401 -- the names are offered from here too
+    AUTOLABEL_PREFIX,
+    DEFAULT_DETECTOR,
+    DEFAULT_TRACKER,
+    SAM3_DETECTORS,
+    AutoLabelerName,
+    autolabel_name,
+    is_sam3_detector,
+    parse_autolabel_name,
+    sam3_autolabel_name,
+)
 from playerseg.autolabel.player_filter import REASON_OFFICIAL, FilterResult, FilterSettings, filter_players
 from playerseg.io.masks import MaskTrack, bbox_from_mask
 from playerseg.io.prompts import Box, Prompt, PromptSet
@@ -44,9 +55,6 @@ from playerseg.tracking.registry import LoadedModel, load_video_model
 from playerseg.tracking.tracker import Sam2VideoTracker
 from playerseg.tracking.trackers import require_sam2
 
-AUTOLABEL_PREFIX = "autolabel:"  # model names like "autolabel:grounding-dino-tiny+sam2.1-large" (app, compare)
-DEFAULT_DETECTOR = "grounding-dino-tiny"
-DEFAULT_TRACKER = "sam2.1-large"
 DEFAULT_EVERY = 5  # re-detect every 5th processed frame: ~5 detections a second at 24 fps
 DUPLICATE_IOU = 0.7  # Grounding DINO does no non-maximum suppression: boxes overlapping this much are one person
 
@@ -408,31 +416,22 @@ def detection_source(job: AutoLabelJob, store: FrameStore) -> DetectionSource:
 def run_autolabel(
     job: AutoLabelJob, command: str = "", progress: ProgressCallback | None = None
 ) -> tuple[Path, RunResult]:
-    """Run the auto-labeler on a clip and write its run folder (with detections.json); returns (folder, result)."""
+    """Run the auto-labeler on a clip and write its run folder (with detections.json); returns (folder, result).
+    A SAM 3 detector (`sam3`, `test-sam3`) runs the SAM 3 pipeline (autolabel.sam3_labeler) instead."""
     from playerseg.runs.runfolder import write_run_folder
 
     with open_selection(job.clip, job.start, job.max_frames, job.stride, job.max_side) as store:
-        source = detection_source(job, store)  # bad detections files fail before the tracker loads
-        model = load_video_model(job.tracker, job.device)
-        result = AutoLabeler(model, source, job.settings).run(store, progress)
+        if is_sam3_detector(job.detector):
+            from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
+
+            model = load_sam3_autolabeler(str(job.detector), job.device)
+            result = run_sam3_labeler(model, store, job.text, job.settings, progress)
+        else:
+            source = detection_source(job, store)  # bad detections files fail before the tracker loads
+            model = load_video_model(job.tracker, job.device)
+            result = AutoLabeler(model, source, job.settings).run(store, progress)
         out = write_run_folder(result, store, job.out, command)
     return out, result
-
-
-def autolabel_name(detector: str, tracker: str) -> str:
-    """The model name under which compare and the app offer the auto-labeler with this detector and tracker."""
-    return f"{AUTOLABEL_PREFIX}{detector}+{tracker}"
-
-
-def parse_autolabel_name(name: str) -> tuple[str, str] | None:
-    """(detector, tracker) of an auto-labeler model name; None for any other model name."""
-    if not name.startswith(AUTOLABEL_PREFIX):
-        return None
-    detector, plus, tracker = name[len(AUTOLABEL_PREFIX) :].partition("+")
-    if not (plus and detector and tracker):
-        example = autolabel_name(DEFAULT_DETECTOR, DEFAULT_TRACKER)
-        raise ValueError(f"Auto-labeler name {name!r} must look like {example}.")
-    return detector, tracker
 
 
 DEFAULT_AUTOLABELER = autolabel_name(DEFAULT_DETECTOR, DEFAULT_TRACKER)

@@ -14,7 +14,8 @@ EXIT_MODEL_FAILED = 1
 
 def check_model_names(names: dict[str, str]) -> None:
     """Refuse an unknown model (label -> name) with one sentence, as the registry would when loading it:
-    registry names, auto-labeler names (`autolabel:DETECTOR+TRACKER`), finetuned folders, checkpoint paths."""
+    registry names, auto-labeler names (`autolabel:DETECTOR+TRACKER`, `autolabel:sam3`), finetuned folders,
+    checkpoint paths."""
     from playerseg.autolabel.detector import get_detector_spec
     from playerseg.autolabel.labeler import parse_autolabel_name
     from playerseg.errors import UsageError
@@ -25,9 +26,9 @@ def check_model_names(names: dict[str, str]) -> None:
             autolabeler = parse_autolabel_name(name)
             if autolabeler is None:
                 get_spec(name)
-            else:
-                get_detector_spec(autolabeler[0])
-                get_spec(autolabeler[1])
+            elif not autolabeler.is_sam3:  # SAM 3's names were checked by parsing them
+                get_detector_spec(autolabeler.detector)
+                get_spec(autolabeler.tracker)
         except (ModelUnavailableError, ValueError) as error:
             raise UsageError(f"Model {label}: {error}") from None
 

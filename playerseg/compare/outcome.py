@@ -19,6 +19,7 @@ from playerseg.io.video import VideoInfo
 from playerseg.runs.facts import RunFacts, SelectionFacts
 from playerseg.runs.pipeline import RunResult
 from playerseg.tracking.registry import ModelUnavailableError, display_name, get_spec
+from playerseg.tracking.sam3_video import sam3_video_spec
 
 SUMMARY_DIGITS = 4
 LATENCY_KEYS = ("p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "fps", "prompt_ms", "frames")
@@ -49,8 +50,10 @@ class ModelOutcome:
             return self.result.model.random_weights
         try:  # a failed model: the registry still tells whether it is a random-weight one
             autolabeler = parse_autolabel_name(self.name)
+            if autolabeler is not None and autolabeler.is_sam3:
+                return sam3_video_spec(autolabeler.detector).random_weights
             if autolabeler is not None:
-                detector, tracker = autolabeler
+                detector, tracker = autolabeler.detector, autolabeler.tracker
                 return get_detector_spec(detector).random_weights or get_spec(tracker).random_weights
             return get_spec(self.name).random_weights
         except (ModelUnavailableError, ValueError):

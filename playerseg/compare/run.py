@@ -27,6 +27,7 @@ from playerseg.autolabel.labeler import (
     parse_autolabel_name,
     relabel_to_clicked_objects,
 )
+from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
 from playerseg.compare.failures import failure_sentence, free_memory, is_out_of_memory
 from playerseg.compare.outcome import Comparison, ModelOutcome
 from playerseg.compare.pool import ModelPool
@@ -151,10 +152,14 @@ def _run_model(
     try:
         notify(label, "load", 0, 1)
         autolabeler = parse_autolabel_name(name)
-        model = pool.get(name if autolabeler is None else autolabeler[1])
-        detector = None if autolabeler is None else pool.get_detector(autolabeler[0])
-        notify(label, "load", 1, 1)
         track_progress = lambda done, total: notify(label, "track", done, total)  # noqa: E731
+        if autolabeler is not None and autolabeler.is_sam3:
+            notify(label, "load", 1, 1)
+            result = _sam3_autolabel(autolabeler.detector, store, prompts, pool.device, track_progress)
+            return _done(outcome, run_dir, result, [])  # its random weights are noted from the result
+        model = pool.get(name if autolabeler is None else autolabeler.tracker)
+        detector = None if autolabeler is None else pool.get_detector(autolabeler.detector)
+        notify(label, "load", 1, 1)
         if detector is None:
             result = PromptedTracking(model).run(store, prompts, progress=track_progress)
         else:
@@ -166,10 +171,16 @@ def _run_model(
         if out_of_memory:  # outside the except block: the traceback no longer holds the failed run's tensors
             free_memory(pool)
         return outcome, []
+    return _done(outcome, run_dir, result, model.warnings)
+
+
+def _done(
+    outcome: ModelOutcome, run_dir: Path, result: RunResult, warnings: list[str]
+) -> tuple[ModelOutcome, list[str]]:
     outcome.run_dir = run_dir
     outcome.result = result
     outcome.profile = replace(result.profile(), name=outcome.display_name)
-    return outcome, list(model.warnings)
+    return outcome, list(warnings)
 
 
 def _autolabel(
@@ -182,6 +193,17 @@ def _autolabel(
     """The auto-labeler on the same frames; its tracks of the clicked players take the clicked ids."""
     source = DetectorSource(detector, every=DEFAULT_EVERY)
     result = AutoLabeler(model, source, AutoLabelSettings()).run(store, progress)
+    assert result.autolabel is not None
+    result.autolabel.object_of_track = relabel_to_clicked_objects(result, prompts.mapped)
+    return result
+
+
+def _sam3_autolabel(
+    name: str, store: FrameStore, prompts: SelectionPrompts, device: str, progress: Callable[[int, int], None]
+) -> RunResult:
+    """SAM 3 (`autolabel:sam3`) on the same frames; its tracks of the clicked players take the clicked ids. SAM 3's
+    video model is loaded here for the run (the model pool holds SAM2 models and detectors)."""
+    result = run_sam3_labeler(load_sam3_autolabeler(name, device), store, progress=progress)
     assert result.autolabel is not None
     result.autolabel.object_of_track = relabel_to_clicked_objects(result, prompts.mapped)
     return result

@@ -22,11 +22,13 @@ from evaluation.sequence import MaskSequence
 from playerseg.autolabel.labeler import (
     DEFAULT_EVERY,
     AutoLabeler,
+    AutoLabelerName,
     AutoLabelSettings,
     DetectorSource,
     parse_autolabel_name,
     relabel_to_clicked_objects,
 )
+from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
 from playerseg.compare.failures import free_memory, is_out_of_memory, one_line
 from playerseg.compare.pool import ModelPool
 from playerseg.evaluate.prompts import DatasetPromptError, first_masks, sequence_prompts
@@ -135,6 +137,8 @@ def _track_into(task: PairTask, pool: ModelPool, folder: Path, progress: Progres
             masks = _mask_prompts(truth, store) if task.prompts == "masks" else None
             segment_to_folder(model, store, selected, folder, task.command, progress, masks=masks)
             return _entry(task.model, [model.predictor], model.checkpoint_sha256, model.spec.weights_label, model)
+        if autolabeler.is_sam3:
+            return _sam3_into(task, pool, store, selected, folder, progress, autolabeler.detector)
         return _autolabel_into(task, pool, store, selected, folder, progress, autolabeler)
 
 
@@ -158,16 +162,34 @@ def _autolabel_into(
     selected: SelectionPrompts,
     folder: Path,
     progress: Progress | None,
-    parts: tuple[str, str],
+    parts: AutoLabelerName,
 ) -> ModelEntry:
     """The auto-labeler finds its own players; the tracks of the prompted players take the prompted ids (as in
     compare), the others keep ids after them, so J&F scores the prompted objects and IDF1 every track."""
-    model, detector = pool.get(parts[1]), pool.get_detector(parts[0])
+    model, detector = pool.get(parts.tracker), pool.get_detector(parts.detector)
     result = AutoLabeler(model, DetectorSource(detector, every=DEFAULT_EVERY), AutoLabelSettings()).run(store, progress)
     assert result.autolabel is not None
     result.autolabel.object_of_track = relabel_to_clicked_objects(result, selected.mapped)
     write_run_folder(result, store, folder, task.command, source_prompts=selected.source)
     return _entry(task.model, [model.predictor, detector], model.checkpoint_sha256, model.spec.weights_label, model)
+
+
+def _sam3_into(
+    task: PairTask,
+    pool: ModelPool,
+    store: FrameStore,
+    selected: SelectionPrompts,
+    folder: Path,
+    progress: Progress | None,
+    name: str,
+) -> ModelEntry:
+    """SAM 3 (`autolabel:sam3`) finds and tracks its own players; relabelled to the prompted ids as above."""
+    model = load_sam3_autolabeler(name, pool.device)  # loaded per pair: the pool holds SAM2 models and detectors
+    result = run_sam3_labeler(model, store, progress=progress)
+    assert result.autolabel is not None
+    result.autolabel.object_of_track = relabel_to_clicked_objects(result, selected.mapped)
+    write_run_folder(result, store, folder, task.command, source_prompts=selected.source)
+    return _entry(task.model, [model.predictor], model.checkpoint_sha256, model.spec.weights_label, model)
 
 
 def _entry(name: str, modules: list[object], sha256: str, weights: str, model: object) -> ModelEntry:

@@ -77,7 +77,7 @@ class ReviewHandlers:
         selection = comparison.selection
         frames = [selection.first_frame + i * selection.stride for i in range(selection.frames)]
         autolabeler = parse_autolabel_name(outcome.name)
-        tracker = outcome.name if autolabeler is None else autolabeler[1]
+        tracker = outcome.name if autolabeler is None else autolabeler.tracker  # autolabel:sam3 -> SAM 3's tracker
         folder = session.work_dir(self.config.work_dir) / "review"
         try:
             session.review = Review.start(
