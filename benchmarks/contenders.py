@@ -12,8 +12,8 @@ Two sets of clips no model trained on: "held-out" (the nano models' held-out pit
 6 players, seed 9001) and "crossing" (4 clips x 32 frames, 3 players, seed 11: players run through each other).
 Each model runs through `python -m playerseg evaluate` (one click per player on its first frame, local engine, CPU).
 Printed per set and model: J&F with its bootstrap interval, p50 ms/frame, peak RSS, ID switches and IDF1 of the
-prompted ids against the truth (evaluation.identity), and J on the crossing frames only (frames where two players'
-true boxes overlap, from meta.json).
+prompted ids against the truth (evaluation.identity), and "crossing J": the J of each player on the frames where its
+true box overlaps another player's (from meta.json), with how many such player-frames there are.
 """
 
 from __future__ import annotations
@@ -38,30 +38,33 @@ def _labels(folder: Path) -> list[np.ndarray]:
     return [np.asarray(Image.open(path)) for path in sorted(folder.glob("*.png"))]
 
 
-def _crossing_frames(meta: dict, sequence: str) -> set[int]:
-    """Frames where two players' true boxes overlap."""
-    frames = set()
+def _crossing_objects(meta: dict, sequence: str) -> dict[int, set[int]]:
+    """Per frame, the players whose true box overlaps another player's box (those crossing or touching)."""
+    crossing: dict[int, set[int]] = {}
     for entry in meta["sequences"][sequence]["frames"]:
-        boxes = [f["box"] for f in entry["figures"] if f["role"] == "player" and f["object_id"] is not None]
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    frames.add(entry["frame"])
-    return frames
+        boxes = {f["object_id"]: f["box"] for f in entry["figures"] if f["role"] == "player" and f["object_id"]}
+        for a, box_a in boxes.items():
+            for b, box_b in boxes.items():
+                overlap = box_a[0] < box_b[2] and box_b[0] < box_a[2] and box_a[1] < box_b[3] and box_b[1] < box_a[3]
+                if a < b and overlap:
+                    crossing.setdefault(entry["frame"], set()).update((a, b))
+    return crossing
 
 
 def _identity_and_crossing_j(data: Path, run: Path, sequence: str, meta: dict) -> tuple[int, float, list[float]]:
+    """ID switches and IDF1 of the run's ids against the truth, and J of each crossing player on its crossing
+    frames."""
     from evaluation.identity import identity_metrics
 
     truth, predicted = _labels(data / "Annotations" / sequence), _labels(run / "masks")
     result = identity_metrics(truth, predicted)
-    crossing = _crossing_frames(meta, sequence)
     ious = []
-    for frame in sorted(crossing):
+    for frame, objects in sorted(_crossing_objects(meta, sequence).items()):
         gt, pred = truth[frame], predicted[frame]
-        for obj in (int(v) for v in np.unique(gt) if 0 < v < 255):
+        for obj in sorted(objects):
             union = ((gt == obj) | (pred == obj)).sum()
-            ious.append(float(((gt == obj) & (pred == obj)).sum() / union))
+            if union:
+                ious.append(float(((gt == obj) & (pred == obj)).sum() / union))
     return result.id_switches, result.idf1, ious
 
 
@@ -76,6 +79,7 @@ def _evaluate(data: Path, models: list[str], out: Path) -> None:
 
 def _report(name: str, data: Path, out: Path, models: list[str]) -> None:
     from evaluation.leaderboard.manifest import pair_folder
+    from playerseg.tracking.registry import display_name
 
     meta = json.loads((data / "meta.json").read_text())
     with open(out / "models.csv", newline="") as handle:
@@ -92,7 +96,7 @@ def _report(name: str, data: Path, out: Path, models: list[str]) -> None:
         interval = f"[{float(row['JF_low']):.3f}, {float(row['JF_high']):.3f}]" if row["JF_low"] else ""
         cross = f"{np.mean(crossing):.3f} ({len(crossing)})" if crossing else "n/a"
         print(
-            f"{model:22s}  {float(row['JF']):.3f} {interval:18s}  {float(row['latency_p50_ms']):8.1f}    "
+            f"{display_name(model):22s}  {float(row['JF']):.3f} {interval:18s}  {float(row['latency_p50_ms']):8.1f}    "
             f"{float(row['peak_memory_mb']):8.0f}     {switches:6d}     {np.mean(idf1s):.3f}  {cross}"
         )
 

@@ -1,10 +1,12 @@
-"""The model pool: SAM2 models and detectors loaded once per process and shared read-only between sessions."""
+"""The model pool: video models, detectors and SAM 3's concept model loaded once per process and shared read-only
+between sessions."""
 
 from __future__ import annotations
 
 import threading
 
 from playerseg.autolabel.detector import GroundingDinoDetector, load_detector
+from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler
 from playerseg.tracking.registry import LoadedModel, default_device, load_video_model
 
 
@@ -16,6 +18,7 @@ class ModelPool:
         self._cache = cache  # False: load per call (ZeroGPU keeps no GPU state between calls)
         self._models: dict[str, LoadedModel] = {}
         self._detectors: dict[str, GroundingDinoDetector] = {}
+        self._sam3_autolabelers: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
 
     @property
@@ -46,3 +49,14 @@ class ModelPool:
                 detector = load_detector(name, self.device)
                 self._detectors[name] = detector
             return detector
+
+    def get_sam3_autolabeler(self, name: str) -> LoadedModel:
+        """SAM 3's concept model for `autolabel:sam3` (sam3_labeler.load_sam3_autolabeler), cached like the others."""
+        if not self._cache:
+            return load_sam3_autolabeler(name, self.device)
+        with self._lock:
+            model = self._sam3_autolabelers.get(name)
+            if model is None:
+                model = load_sam3_autolabeler(name, self.device)
+                self._sam3_autolabelers[name] = model
+            return model

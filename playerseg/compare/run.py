@@ -27,7 +27,7 @@ from playerseg.autolabel.labeler import (
     parse_autolabel_name,
     relabel_to_clicked_objects,
 )
-from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
+from playerseg.autolabel.sam3_labeler import run_sam3_labeler
 from playerseg.compare.failures import failure_sentence, free_memory, is_out_of_memory
 from playerseg.compare.outcome import Comparison, ModelOutcome
 from playerseg.compare.pool import ModelPool
@@ -44,7 +44,7 @@ from playerseg.runs.pipeline import (
     selection_facts,
 )
 from playerseg.runs.selection_prompts import SelectionPrompts
-from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, RANDOM_WEIGHTS_LABEL, LoadedModel
+from playerseg.tracking.registry import FINETUNED_FROM_RANDOM_LABEL, RANDOM_WEIGHTS_LABEL, LoadedModel, display_name
 
 LABELS = ("A", "B")
 RUN_FILES = ("overlay.mp4", "frames.csv", "run.json", "prompts.json")  # besides masks/*.png
@@ -155,7 +155,7 @@ def _run_model(
         track_progress = lambda done, total: notify(label, "track", done, total)  # noqa: E731
         if autolabeler is not None and autolabeler.is_sam3:
             notify(label, "load", 1, 1)
-            result = _sam3_autolabel(autolabeler.detector, store, prompts, pool.device, track_progress)
+            result = _sam3_autolabel(autolabeler.detector, store, prompts, pool, track_progress)
             return _done(outcome, run_dir, result, [])  # its random weights are noted from the result
         model = pool.get(name if autolabeler is None else autolabeler.tracker)
         detector = None if autolabeler is None else pool.get_detector(autolabeler.detector)
@@ -199,11 +199,10 @@ def _autolabel(
 
 
 def _sam3_autolabel(
-    name: str, store: FrameStore, prompts: SelectionPrompts, device: str, progress: Callable[[int, int], None]
+    name: str, store: FrameStore, prompts: SelectionPrompts, pool: ModelPool, progress: Callable[[int, int], None]
 ) -> RunResult:
-    """SAM 3 (`autolabel:sam3`) on the same frames; its tracks of the clicked players take the clicked ids. SAM 3's
-    video model is loaded here for the run (the model pool holds SAM2 models and detectors)."""
-    result = run_sam3_labeler(load_sam3_autolabeler(name, device), store, progress=progress)
+    """SAM 3 (`autolabel:sam3`) on the same frames; its tracks of the clicked players take the clicked ids."""
+    result = run_sam3_labeler(pool.get_sam3_autolabeler(name), store, progress=progress)
     assert result.autolabel is not None
     result.autolabel.object_of_track = relabel_to_clicked_objects(result, prompts.mapped)
     return result
@@ -223,5 +222,6 @@ def _model_notices(outcomes: list[ModelOutcome], warnings: dict[str, list[str]])
     shared = [w for w in per_model.get("A", []) if w in per_model.get("B", [])]
     notices += shared
     for outcome in outcomes:
-        notices += [f"{outcome.label} ({outcome.name}): {w}" for w in per_model[outcome.label] if w not in shared]
+        named = f"{outcome.label} ({display_name(outcome.name)})"  # a model folder by its name, never its server path
+        notices += [f"{named}: {w}" for w in per_model[outcome.label] if w not in shared]
     return notices

@@ -28,7 +28,7 @@ from playerseg.autolabel.labeler import (
     parse_autolabel_name,
     relabel_to_clicked_objects,
 )
-from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
+from playerseg.autolabel.sam3_labeler import run_sam3_labeler
 from playerseg.compare.failures import free_memory, is_out_of_memory, one_line
 from playerseg.compare.pool import ModelPool
 from playerseg.evaluate.prompts import DatasetPromptError, first_masks, sequence_prompts
@@ -184,7 +184,7 @@ def _sam3_into(
     name: str,
 ) -> ModelEntry:
     """SAM 3 (`autolabel:sam3`) finds and tracks its own players; relabelled to the prompted ids as above."""
-    model = load_sam3_autolabeler(name, pool.device)  # loaded per pair: the pool holds SAM2 models and detectors
+    model = pool.get_sam3_autolabeler(name)
     result = run_sam3_labeler(model, store, progress=progress)
     assert result.autolabel is not None
     result.autolabel.object_of_track = relabel_to_clicked_objects(result, selected.mapped)

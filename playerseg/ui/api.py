@@ -27,6 +27,7 @@ from playerseg.compare.pool import ModelPool
 from playerseg.compare.run import compare_models
 from playerseg.io.prompts import PromptError, PromptSet
 from playerseg.io.video import VideoError, VideoInfo, probe_video
+from playerseg.tracking.registry import display_name
 from playerseg.ui.clip_handlers import VIDEO_TYPES
 from playerseg.ui.config import AppConfig
 from playerseg.ui.limits import LimitError, RunStopped, check_objects, limited_selection, with_deadline
@@ -120,14 +121,16 @@ def _run_on_uploads(
 
 
 def _offered_model(name: str, config: AppConfig) -> str:
-    """A configured model by its name; a finetuned folder may also be named by its folder name (callers need not
-    know where the server keeps it)."""
+    """A configured model by its name; a model folder the server keeps (finetuned SAM2, U-Net baseline) may also be
+    named by its folder name or as the app names it (`unet:NAME`): callers need not know where the server keeps it,
+    and the list of choices never shows it."""
     if name in config.models:
         return name
-    by_folder = [m for m in config.finetuned if Path(m).name == name]
+    folders = [m for m in config.models if Path(m).is_dir()]
+    by_folder = [m for m in folders if name in (Path(m).name, display_name(m))]
     if len(by_folder) == 1:
         return by_folder[0]
-    offered = ", ".join(Path(m).name if m in config.finetuned else m for m in config.models)
+    offered = ", ".join(display_name(m) if m in folders else m for m in config.models)
     raise gr.Error(f"Model {name!r} is not offered here; choose one of: {offered}.")
 
 
