@@ -58,7 +58,6 @@ class UNetTracker(AbstractContextManager["UNetTracker"]):
         self._prompts: dict[tuple[int, int], list[Prompt]] = {}
         self._masks: dict[tuple[int, int], np.ndarray] = {}
         self._first_prompt_frame: dict[int, int] = {}
-        self._prompt_ms: dict[int, float] = {}
         self._tracked = False
 
     def __exit__(self, *exc_info: object) -> None:
