@@ -128,8 +128,19 @@ def _add_autolabel_parser(commands: argparse._SubParsersAction) -> None:
         help="SAM2 model name or checkpoint (default sam2.1-large); not with --detector sam3",
     )
     autolabel.add_argument("--text", default="person.", help='what to detect (default "person.")')
-    autolabel.add_argument("--box-threshold", type=_fraction, default=0.35, help="detector box score threshold")
-    autolabel.add_argument("--text-threshold", type=_fraction, default=0.25, help="detector text score threshold")
+    autolabel.add_argument(
+        "--box-threshold",
+        type=_fraction,
+        default=None,
+        help="Grounding DINO's box score threshold (default 0.35); with --detector sam3: the score a SAM 3 detection "
+        "needs to count and to start a new object (default the model's own: 0.5 to count, 0.7 to start)",
+    )
+    autolabel.add_argument(
+        "--text-threshold",
+        type=_fraction,
+        default=None,
+        help="Grounding DINO's text token threshold (default 0.25); not with --detector sam3",
+    )
     autolabel.add_argument(
         "--every",
         type=_positive,
@@ -222,7 +233,8 @@ def _autolabel_job(args: argparse.Namespace) -> AutoLabelJob:
 
 
 def _check_sam3_options(args: argparse.Namespace) -> None:
-    """SAM 3 detects on every frame and tracks what it detects: --tracker and --every are refused with it."""
+    """SAM 3 detects on every frame, tracks what it detects and has no text-token threshold: --tracker, --every and
+    --text-threshold are refused with it."""
     from playerseg.autolabel.labeler import is_sam3_detector
     from playerseg.errors import UsageError
 
@@ -232,6 +244,11 @@ def _check_sam3_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--detector {args.detector} tracks what it detects itself (SAM 3): drop --tracker.")
     if args.every is not None:
         raise UsageError(f"--detector {args.detector} detects on every frame (SAM 3): drop --every.")
+    if args.text_threshold is not None:
+        raise UsageError(
+            f"--detector {args.detector} has no text-token threshold (SAM 3): drop --text-threshold "
+            "(--box-threshold sets the score a detection needs)."
+        )
 
 
 def _add_run_options(command: argparse.ArgumentParser) -> None:

@@ -56,6 +56,8 @@ from playerseg.tracking.tracker import Sam2VideoTracker
 from playerseg.tracking.trackers import require_sam2
 
 DEFAULT_EVERY = 5  # re-detect every 5th processed frame: ~5 detections a second at 24 fps
+DEFAULT_BOX_THRESHOLD = 0.35  # Grounding DINO's
+DEFAULT_TEXT_THRESHOLD = 0.25
 DUPLICATE_IOU = 0.7  # Grounding DINO does no non-maximum suppression: boxes overlapping this much are one person
 
 
@@ -99,8 +101,8 @@ class DetectorSource:
         self,
         detector: GroundingDinoDetector,
         text: str = DEFAULT_TEXT,
-        box_threshold: float = 0.35,
-        text_threshold: float = 0.25,
+        box_threshold: float = DEFAULT_BOX_THRESHOLD,
+        text_threshold: float = DEFAULT_TEXT_THRESHOLD,
         every: int = DEFAULT_EVERY,
     ) -> None:
         self.detector = detector
@@ -393,8 +395,8 @@ class AutoLabelJob:
     detector: str | None = None  # None: DEFAULT_DETECTOR, unless detections are imported
     detections: str | None = None  # an import-format file instead of the detector
     text: str = DEFAULT_TEXT
-    box_threshold: float = 0.35
-    text_threshold: float = 0.25
+    box_threshold: float | None = None  # None: DEFAULT_BOX_THRESHOLD; SAM 3: both its thresholds (None: own)
+    text_threshold: float | None = None  # None: DEFAULT_TEXT_THRESHOLD; SAM 3 has none
     settings: AutoLabelSettings = field(default_factory=AutoLabelSettings)
     start: int = 0
     max_frames: int | None = None
@@ -410,7 +412,9 @@ def detection_source(job: AutoLabelJob, store: FrameStore) -> DetectionSource:
         return ImportedSource(read_detections_file(job.detections), scale, job.settings.every, job.detections)
     detector = load_detector(job.detector or DEFAULT_DETECTOR, job.device)
     every = job.settings.every or DEFAULT_EVERY
-    return DetectorSource(detector, job.text, job.box_threshold, job.text_threshold, every)
+    box_threshold = DEFAULT_BOX_THRESHOLD if job.box_threshold is None else job.box_threshold
+    text_threshold = DEFAULT_TEXT_THRESHOLD if job.text_threshold is None else job.text_threshold
+    return DetectorSource(detector, job.text, box_threshold, text_threshold, every)
 
 
 def run_autolabel(
@@ -425,7 +429,7 @@ def run_autolabel(
             from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler, run_sam3_labeler
 
             model = load_sam3_autolabeler(str(job.detector), job.device)
-            result = run_sam3_labeler(model, store, job.text, job.settings, progress)
+            result = run_sam3_labeler(model, store, job.text, job.settings, progress, job.box_threshold)
         else:
             source = detection_source(job, store)  # bad detections files fail before the tracker loads
             model = load_video_model(job.tracker, job.device)

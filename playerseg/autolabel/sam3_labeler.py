@@ -32,7 +32,7 @@ from playerseg.runs.autolabel_report import AutoLabelReport, DetectionRecord
 from playerseg.runs.facts import AutoLabelParts, ModelFacts, Timings
 from playerseg.runs.pipeline import FrameStats, ProgressCallback, RunResult, selection_facts
 from playerseg.tracking.registry import LoadedModel
-from playerseg.tracking.sam3_video import Sam3Frame, Sam3VideoStream, sam3_phrases
+from playerseg.tracking.sam3_video import Sam3Frame, Sam3Thresholds, Sam3VideoStream, sam3_phrases
 
 SAM3_PIPELINE = "sam3"  # run.json's model facts: "pipeline": "sam3"
 SAM3_DEFAULT_TEXT = "person"
@@ -41,10 +41,13 @@ REASON_NO_ID = "no track id left"
 
 @dataclass(frozen=True)
 class Sam3LabelSettings:
-    """The SAM 3 auto-labeler's settings: the player filter and when a track ends (association.lost_frames)."""
+    """The SAM 3 auto-labeler's settings: the player filter, when a track ends (association.lost_frames) and the
+    score a SAM 3 detection needs to count and to start a new object (None: the model's own two thresholds, 0.5 and
+    0.7 for facebook/sam3)."""
 
     player_filter: FilterSettings = field(default_factory=FilterSettings)
     lost_frames: int = 10
+    score_threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"every": 1, "lost_frames": self.lost_frames, "player_filter": asdict(self.player_filter)}
@@ -79,7 +82,7 @@ class Sam3AutoLabeler:
     def run(self, store: FrameStore, progress: ProgressCallback | None = None) -> RunResult:
         clip = self._start(store)
         started = time.perf_counter()
-        with Sam3VideoStream(self.model, store, self.phrases) as stream:
+        with Sam3VideoStream(self.model, store, self.phrases, self.thresholds()) as stream:
             for done, frame in enumerate(stream.run(), start=1):
                 self._frame(clip, frame)
                 if progress is not None:
@@ -87,6 +90,11 @@ class Sam3AutoLabeler:
             self.frames_held_peak = stream.frames_held_peak
         total_s = time.perf_counter() - started
         return self._result(clip, total_s)
+
+    def thresholds(self) -> Sam3Thresholds:
+        """The thresholds SAM 3 runs with: the model's own, or the settings' one score for both."""
+        value = self.settings.score_threshold
+        return Sam3Thresholds.of(self.model) if value is None else Sam3Thresholds.both(value)
 
     def _start(self, store: FrameStore) -> _Clip:
         scale = (store.width / store.info.width, store.height / store.info.height)
@@ -214,6 +222,7 @@ class Sam3AutoLabeler:
     def _detector_facts(self) -> dict[str, Any]:
         """What found the objects: SAM 3 (name, weights, text) and the thresholds it ran with."""
         spec, config = self.model.spec, self.model.predictor.model.config
+        thresholds = self.thresholds()
         return {
             "detector": spec.name,
             "pipeline": SAM3_PIPELINE,
@@ -226,8 +235,8 @@ class Sam3AutoLabeler:
             "image_size": spec.image_size,
             "text": ". ".join(self.phrases),
             "every": 1,
-            "score_threshold": config.score_threshold_detection,
-            "new_object_threshold": config.new_det_thresh,
+            "score_threshold": thresholds.detection,
+            "new_object_threshold": thresholds.new_object,
             "hotstart_delay": config.hotstart_delay,
         }
 
@@ -258,9 +267,15 @@ def run_sam3_labeler(
     text: str = "person",
     settings: AutoLabelSettings | None = None,
     progress: ProgressCallback | None = None,
+    score_threshold: float | None = None,
 ) -> RunResult:
     """SAM 3 (`load_sam3_autolabeler`) detects and tracks `text` on the store's frames; the auto-labeler's player
-    filter and lost_frames apply (its re-detection interval does not: SAM 3 detects on every frame)."""
+    filter and lost_frames apply (its re-detection interval does not: SAM 3 detects on every frame).
+    `score_threshold`: the score a detection needs to count and to start an object (None: the model's own)."""
     settings = settings or AutoLabelSettings()
-    sam3 = Sam3LabelSettings(player_filter=settings.player_filter, lost_frames=settings.association.lost_frames)
+    sam3 = Sam3LabelSettings(
+        player_filter=settings.player_filter,
+        lost_frames=settings.association.lost_frames,
+        score_threshold=score_threshold,
+    )
     return Sam3AutoLabeler(model, text, sam3).run(store, progress)

@@ -260,6 +260,30 @@ def load_sam3_video_model(name: str, device: str) -> LoadedModel:
 
 
 @dataclass(frozen=True)
+class Sam3Thresholds:
+    """SAM 3's two detection thresholds: a detection scoring below `detection` is ignored; one that matches no
+    object starts a new object only at `new_object` or above (facebook/sam3: 0.5 and 0.7)."""
+
+    detection: float
+    new_object: float
+
+    @classmethod
+    def of(cls, model: LoadedModel) -> Sam3Thresholds:
+        """The thresholds the model's config gives it."""
+        config = model.predictor.model.config
+        return cls(float(config.score_threshold_detection), float(config.new_det_thresh))
+
+    @classmethod
+    def both(cls, value: float) -> Sam3Thresholds:
+        """One threshold as Grounding DINO's box threshold works: a detection scoring `value` or more counts, and
+        starts a new object when no object has it. (Stock SAM 3 starts every counted detection on a frame with no
+        objects whatever the new-object threshold.)"""
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"A SAM 3 threshold must be from 0 to 1, got {value}.")
+        return cls(detection=value, new_object=value)
+
+
+@dataclass(frozen=True)
 class Sam3Frame:
     """One frame's objects as SAM 3 hands them out (post-processed), and what the frame cost."""
 
@@ -273,7 +297,14 @@ class Sam3Frame:
 class Sam3VideoStream(AbstractContextManager["Sam3VideoStream"]):
     """SAM 3 detects and tracks the text's concept through a clip, forward only, frames read one at a time."""
 
-    def __init__(self, model: LoadedModel, frames: FrameSource, text: str | Sequence[str]) -> None:
+    def __init__(
+        self,
+        model: LoadedModel,
+        frames: FrameSource,
+        text: str | Sequence[str],
+        thresholds: Sam3Thresholds | None = None,
+    ) -> None:
+        """`thresholds` (None: the model's own) hold for this session only; close() gives the model its own back."""
         import torch
         from transformers import Sam3VideoInferenceSession
 
@@ -303,6 +334,14 @@ class Sam3VideoStream(AbstractContextManager["Sam3VideoStream"]):
         self.profiler = FrameProfiler(device, name=model.spec.name)
         self._pending: list[tuple[Any, float, float]] = []  # held-back outputs: (output, model ms, frame-read ms)
         self.frames_held_peak = 0  # most frames with per-frame state after any frame
+        self._own_thresholds = Sam3Thresholds.of(model)
+        self.thresholds = thresholds or self._own_thresholds
+        self._set_thresholds(self.thresholds)
+
+    def _set_thresholds(self, thresholds: Sam3Thresholds) -> None:
+        """transformers' Sam3VideoModel reads its thresholds from these attributes on every frame."""
+        self._model.score_threshold_detection = thresholds.detection
+        self._model.new_det_thresh = thresholds.new_object
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -312,6 +351,7 @@ class Sam3VideoStream(AbstractContextManager["Sam3VideoStream"]):
         self.session.reset_state()
         self._pending.clear()
         self._feed.clear()
+        self._set_thresholds(self._own_thresholds)
 
     def run(self) -> Iterator[Sam3Frame]:
         """Every frame's objects, in frame order; each is handed out `hotstart_delay` frames after it ran (the last

@@ -19,6 +19,7 @@ from playerseg.io.video import FrameStore
 from playerseg.tracking.registry import ModelUnavailableError
 from playerseg.tracking.sam3_video import (
     Sam3Frame,
+    Sam3Thresholds,
     Sam3VideoStream,
     load_sam3_video_model,
     sam3_phrases,
@@ -123,6 +124,44 @@ def test_compare_and_evaluate_run_the_sam3_autolabeler(six: Path, tmp_path: Path
     evaluate = ["evaluate", "--data", str(six), "--models", models, "--out", str(tmp_path / "ev"), "--quiet"]
     assert main(evaluate) == 0
     assert list((tmp_path / "ev").rglob("score.json"))
+
+
+def test_box_threshold_sets_the_score_a_sam3_detection_needs(
+    model, six: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--box-threshold with SAM 3 is the score a detection needs to count and to start an object, for that run only:
+    at 1.0 nothing is detected (nothing tracked); at 0 every query counts (as many objects start as at the model's
+    own thresholds, or more); the model keeps its own thresholds after each session. --text-threshold is refused in
+    one sentence."""
+    store = FrameStore(str(six / "JPEGImages" / "seq000"))
+    sam3 = model.predictor.model
+    own = Sam3Thresholds.of(model)
+    assert (own.detection, own.new_object) == (sam3.score_threshold_detection, sam3.new_det_thresh)
+    started = {}
+    for value in (None, 0.0, 1.0):
+        thresholds = None if value is None else Sam3Thresholds.both(value)
+        with Sam3VideoStream(model, store, "person", thresholds) as stream:
+            if value is not None:
+                assert sam3.new_det_thresh == sam3.score_threshold_detection == value
+            shown = sum(len(frame.masks) for frame in stream.run())
+            started[value] = (stream.session.max_obj_id + 1, shown)
+        assert Sam3Thresholds.of(model) == own and sam3.new_det_thresh == own.new_object
+    assert started[1.0] == (0, 0)
+    assert started[0.0][0] >= started[None][0] > 0  # the test model caps objects at 8
+    out = tmp_path / "strict"
+    clip = str(six / "JPEGImages" / "seq000")
+    assert (
+        main(["autolabel", clip, "--detector", "test-sam3", "--box-threshold", "1", "--out", str(out), "--quiet"]) == 0
+    )
+    detector = json.loads((out / "run.json").read_text())["detector"]
+    assert detector["new_object_threshold"] == detector["score_threshold"] == 1.0
+    assert json.loads((out / "detections.json").read_text()) == []
+    capsys.readouterr()
+    refused = ["autolabel", clip, "--detector", "test-sam3", "--text-threshold", "0.3", "--out", str(tmp_path / "t")]
+    assert main(refused) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--text-threshold" in error and "SAM 3" in error and "Traceback" not in error
+    assert not (tmp_path / "t").exists()
 
 
 def _box_mask(height: int, width: int, box: list[int]) -> np.ndarray:
