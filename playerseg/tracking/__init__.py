@@ -12,3 +12,7 @@ any family), unet_net / unet_regions / unet_tracker / unet_models (the U-Net bas
 (SAM 3's click-prompted tracker) and sam3_video (SAM 3's text-prompted concept model, streamed).
 May import: playerseg.errors, playerseg.io, evaluation; never runs, autolabel, compare, ui.
 """
+
+# The registry first, whichever tracking module is imported first: it registers SAM 3's specs from sam3_model, which
+# imports the registry's names -- the other order would meet a half-built sam3_model.
+from playerseg.tracking import registry as _registry  # noqa: E402, F401
