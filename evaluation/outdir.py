@@ -23,7 +23,8 @@ import platform
 import secrets
 import shutil
 import signal
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +140,21 @@ def stopped_message(out: str | Path, before: tuple[int, int] | None) -> str:
     if identity(out) == before:
         return f"Stopped: nothing was written to {out}."
     return f"Stopped after {out} was written."
+
+
+def run_stoppable(command: Callable[[], int], out: str | Path | None = None, stopped: str | None = None) -> int:
+    """A CLI entry point's body: `command()`'s exit code, or, when Ctrl-C or SIGTERM stops it, one sentence on stderr
+    (`stopped`; by default whether `out` was written; "" says nothing) and exit code 130 / 143."""
+    before = identity(out) if out else None
+    with sigterm_as_interrupt():
+        try:
+            return command()
+        except KeyboardInterrupt as stop:
+            if stopped is None:
+                stopped = stopped_message(out, before) if out else "Stopped."
+            if stopped:
+                print(stopped, file=sys.stderr)
+            return exit_code(stop)
 
 
 _SIGTERM_SEEN: list[bool] = [False]  # set by sigterm_as_interrupt's handler: libraries may re-raise its Terminated

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from playerseg.autolabel.labeler import AutoLabelJob
     from playerseg.tracking.frameskip import SkipSettings
 
-EXIT_USER_ERROR = 2
 # options that may name files or folders the run reads: an OUT holding one of them is never replaced
 INPUT_OPTIONS = ("clip", "prompts", "model", "gt", "model_a", "model_b", "detections", "pitch", "detector", "tracker")
 
@@ -305,53 +304,42 @@ def _non_negative(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143) and leave OUT as it was."""
     args = build_parser().parse_args(argv)
-    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, stopped_message
+    from evaluation.outdir import OutputExistsError, run_stoppable
+    from playerseg.errors import report_user_errors
 
-    out = getattr(args, "out", None)
-    before = identity(out) if out else None
-    with sigterm_as_interrupt():
-        try:
-            return _run_command(args, argv)
-        except KeyboardInterrupt as stop:
-            if args.command != "evaluate":  # evaluate keeps its finished pairs and has said so
-                print(stopped_message(out, before) if out else "Stopped.", file=sys.stderr)
-            return exit_code(stop)
+    def run() -> int:
+        return report_user_errors(lambda: _run_command(args, argv), (OutputExistsError,))
+
+    stopped = "" if args.command == "evaluate" else None  # evaluate keeps its finished pairs and has said so
+    return run_stoppable(run, getattr(args, "out", None), stopped)
 
 
 def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
-    from evaluation.outdir import OutputExistsError, check_output_folder
-    from playerseg.errors import PlayerSegError
+    """The command's exit code; bad input raises (PlayerSegError, OutputExistsError, OSError) for main to report."""
+    from evaluation.outdir import check_output_folder
 
     command = shlex.join(["python", "-m", "playerseg", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        if args.command == "models":
-            return _list_models()
-        if args.command == "bench":
-            return _bench(args)
-        if args.command == "evaluate":  # OUT may be an earlier evaluate's folder: it resumes
-            from playerseg.evaluate.cli import run_evaluate
+    if args.command == "models":
+        return _list_models()
+    if args.command == "bench":
+        return _bench(args)
+    if args.command == "evaluate":  # OUT may be an earlier evaluate's folder: it resumes
+        from playerseg.evaluate.cli import run_evaluate
 
-            return run_evaluate(args, command)
-        if args.command == "export-sequence":  # writes a sequence of a dataset, not an OUT
-            from playerseg.dataset.cli import run_export
+        return run_evaluate(args, command)
+    if args.command == "export-sequence":  # writes a sequence of a dataset, not an OUT
+        from playerseg.dataset.cli import run_export
 
-            return run_export(args)
-        inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
-        check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
-        if args.command == "compare":
-            from playerseg.compare.cli import run_compare_command
+        return run_export(args)
+    inputs = [getattr(args, name, None) for name in INPUT_OPTIONS]
+    check_output_folder(args.out, args.overwrite, inputs)  # before anything slow runs
+    if args.command == "compare":
+        from playerseg.compare.cli import run_compare_command
 
-            return run_compare_command(args, command)
-        if args.command == "autolabel":
-            return _autolabel(args, command)
-        return _segment(args, command)
-    except (PlayerSegError, OutputExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except OSError as error:  # a missing prompts file, an unwritable output folder, a full disk
-        where = f": {error.filename}" if error.filename else ""
-        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return run_compare_command(args, command)
+    if args.command == "autolabel":
+        return _autolabel(args, command)
+    return _segment(args, command)
 
 
 def _list_models() -> int:

@@ -4,9 +4,6 @@ as one sequence of a DAVIS-layout dataset folder. Bad input: one sentence on std
 from __future__ import annotations
 
 import argparse
-import sys
-
-EXIT_USER_ERROR = 2
 
 
 def add_export_parser(commands: argparse._SubParsersAction) -> None:
@@ -24,19 +21,11 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Export; print one line saying what was written."""
+    """Export; print one line saying what was written. Bad input raises PlayerSegError or OSError, which the
+    command line (playerseg.__main__) reports in one sentence."""
     from playerseg.dataset.export import export_run, sequence_name
-    from playerseg.errors import PlayerSegError
 
-    try:
-        folder = export_run(args.run_dir, args.clip, args.dataset, args.name, overwrite=args.overwrite)
-    except PlayerSegError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except OSError as error:
-        where = f": {error.filename}" if error.filename else ""
-        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    folder = export_run(args.run_dir, args.clip, args.dataset, args.name, overwrite=args.overwrite)
     seq = sequence_name(args.clip, args.name)
     frames = sum(1 for _ in folder.glob("*.jpg"))
     print(

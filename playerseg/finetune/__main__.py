@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from playerseg.finetune.data import DEFAULT_VAL_FRACTION
 from playerseg.progress_bars import batch_bars
 
-EXIT_USER_ERROR = 2
 EXIT_NOT_PUSHED = 1
 
 
@@ -81,61 +80,46 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Finetunes; Ctrl-C and SIGTERM stop it with one sentence (exit 130 / 143) and leave OUT as it was."""
     args = build_parser().parse_args(argv)
-    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, stopped_message
+    from evaluation.outdir import OutputExistsError, run_stoppable
+    from playerseg.errors import report_user_errors
 
-    before = identity(args.out)
-    with sigterm_as_interrupt():
-        try:
-            return _finetune(args)
-        except KeyboardInterrupt as stop:
-            print(stopped_message(args.out, before), file=sys.stderr)
-            return exit_code(stop)
+    return run_stoppable(lambda: report_user_errors(lambda: _finetune(args), (OutputExistsError,)), args.out)
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from evaluation.outdir import OutputExistsError
-    from playerseg.errors import PlayerSegError
     from playerseg.finetune.run import FinetuneJob, run_finetune
     from playerseg.finetune.settings import TrainSettings
     from playerseg.finetune.trainer import describe
 
-    try:
-        settings = TrainSettings(
-            stage=args.stage,
-            epochs=args.epochs,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            weight_decay=args.weight_decay,
-            patience=args.patience,
-            accumulate=args.accumulate,
-            clip_length=args.clip_length,
-            max_objects=args.max_objects,
-            mask_loss=args.mask_loss,
-            augment=not args.no_augment,
-            train_prompt_encoder=args.train_prompt_encoder,
-            val_prompt=args.val_prompt,
-            max_steps_per_epoch=args.max_steps_per_epoch,
-            seed=args.seed,
-        )
-        job = FinetuneJob(
-            data=args.data,
-            base=args.base,
-            out=args.out,
-            settings=settings,
-            device=args.device,
-            split_file=args.split_file,
-            val_fraction=args.val_fraction,
-            push_to_hub=args.push_to_hub,
-            overwrite=args.overwrite,
-        )
-        outcome = run_finetune(job, report=print, progress=batch_bars(args.quiet))
-    except (PlayerSegError, OutputExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except OSError as error:
-        where = f": {error.filename}" if error.filename else ""
-        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    settings = TrainSettings(
+        stage=args.stage,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        weight_decay=args.weight_decay,
+        patience=args.patience,
+        accumulate=args.accumulate,
+        clip_length=args.clip_length,
+        max_objects=args.max_objects,
+        mask_loss=args.mask_loss,
+        augment=not args.no_augment,
+        train_prompt_encoder=args.train_prompt_encoder,
+        val_prompt=args.val_prompt,
+        max_steps_per_epoch=args.max_steps_per_epoch,
+        seed=args.seed,
+    )
+    job = FinetuneJob(
+        data=args.data,
+        base=args.base,
+        out=args.out,
+        settings=settings,
+        device=args.device,
+        split_file=args.split_file,
+        val_fraction=args.val_fraction,
+        push_to_hub=args.push_to_hub,
+        overwrite=args.overwrite,
+    )
+    outcome = run_finetune(job, report=print, progress=batch_bars(args.quiet))
     training = outcome.training
     print(f"before: {describe(training.val_before)}")
     print(f"after:  {describe(training.val_after)}")

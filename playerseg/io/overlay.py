@@ -81,15 +81,15 @@ def with_caption(rgb: np.ndarray, caption: str) -> np.ndarray:
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray, left_label: str, right_label: str) -> np.ndarray:
-    """Two RGB frames next to each other, each under a label bar. A shorter frame is padded at the bottom
-    (never resampled); the result is padded to even width and height so it can go straight into H.264."""
+    """Two RGB frames next to each other, each under a bar with its label centred. A shorter frame is padded at the
+    bottom (never resampled); the result is padded to even width and height so it can go straight into H.264."""
     _check_rgb(left, "left")
     _check_rgb(right, "right")
     height = max(left.shape[0], right.shape[0])
     bar = max(24, int(round(height * 0.06)))
     halves = [
-        _labelled(_pad_to(left, height, left.shape[1]), left_label, bar),
-        _labelled(_pad_to(right, height, right.shape[1]), right_label, bar),
+        _labelled(_pad_to(left, height, left.shape[1]), left_label, bar, centred=True),
+        _labelled(_pad_to(right, height, right.shape[1]), right_label, bar, centred=True),
     ]
     out = np.concatenate(halves, axis=1)
     return _pad_to(out, out.shape[0] + out.shape[0] % 2, out.shape[1] + out.shape[1] % 2)
@@ -143,7 +143,7 @@ def _draw_id(out: np.ndarray, box: tuple[int, int, int, int], object_id: int) ->
     cv2.putText(out, text, (x, y), _FONT, scale, TEXT_COLOR, thickness, cv2.LINE_AA)
 
 
-def _labelled(image: np.ndarray, label: str, bar_height: int) -> np.ndarray:
+def _labelled(image: np.ndarray, label: str, bar_height: int, centred: bool = False) -> np.ndarray:
     bar = np.empty((bar_height, image.shape[1], 3), dtype=np.uint8)
     bar[:] = BAR_COLOR
     scale, thickness = bar_height / 40, max(1, bar_height // 20)
@@ -152,7 +152,9 @@ def _labelled(image: np.ndarray, label: str, bar_height: int) -> np.ndarray:
     if w > image.shape[1] - 2 * margin and w > 0:  # long labels shrink to fit the half
         scale *= (image.shape[1] - 2 * margin) / w
         (w, h), _ = cv2.getTextSize(label, _FONT, scale, thickness)
-    cv2.putText(bar, label, (margin, (bar_height + h) // 2), _FONT, scale, TEXT_COLOR, thickness, cv2.LINE_AA)
+    # names over the side by side are centred: the app's video label floats over the player's top-left corner
+    x = max(margin, (image.shape[1] - w) // 2) if centred else margin
+    cv2.putText(bar, label, (x, (bar_height + h) // 2), _FONT, scale, TEXT_COLOR, thickness, cv2.LINE_AA)
     return np.concatenate([bar, image], axis=0)
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from playerseg.nano.recipe import RECIPES
 from playerseg.progress_bars import batch_bars
 
-EXIT_USER_ERROR = 2
 EXIT_NOT_UP_TO_DATE = 1
 
 
@@ -47,18 +46,12 @@ def _out(value: str | None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from evaluation.outdir import exit_code, sigterm_as_interrupt
-    from playerseg.errors import PlayerSegError
+    from evaluation.outdir import run_stoppable
+    from playerseg.errors import report_user_errors
 
-    with sigterm_as_interrupt():
-        try:
-            return _status(args) if args.command == "status" else _build(args)
-        except KeyboardInterrupt as stop:
-            print("Stopped: every model folder is as it was before this build.", file=sys.stderr)
-            return exit_code(stop)
-        except (PlayerSegError, OSError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_USER_ERROR
+    command = _status if args.command == "status" else _build
+    stopped = "Stopped: every model folder is as it was before this build."
+    return run_stoppable(lambda: report_user_errors(lambda: command(args)), stopped=stopped)
 
 
 def _build(args: argparse.Namespace) -> int:

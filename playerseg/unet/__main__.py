@@ -15,8 +15,6 @@ from pathlib import Path
 
 from playerseg.finetune.data import DEFAULT_VAL_FRACTION
 
-EXIT_USER_ERROR = 2
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -52,20 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from evaluation.outdir import exit_code, identity, sigterm_as_interrupt, stopped_message
+    from evaluation.outdir import OutputExistsError, run_stoppable
+    from playerseg.errors import report_user_errors
 
-    before = identity(args.out)
-    with sigterm_as_interrupt():
-        try:
-            return _train(args)
-        except KeyboardInterrupt as stop:
-            print(stopped_message(args.out, before), file=sys.stderr)
-            return exit_code(stop)
+    return run_stoppable(lambda: report_user_errors(lambda: _train(args), (OutputExistsError,)), args.out)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from evaluation.outdir import OutputExistsError, check_output_folder, staged_folder
-    from playerseg.errors import PlayerSegError
+    from evaluation.outdir import check_output_folder, staged_folder
+    from playerseg.errors import UsageError
     from playerseg.tracking.registry import check_device
     from playerseg.tracking.unet_net import UNetConfig
     from playerseg.unet.outputs import write_outputs
@@ -74,35 +67,26 @@ def _train(args: argparse.Namespace) -> int:
     try:
         config = UNetConfig(base_channels=args.base_channels, depth=args.depth, image_size=args.size)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    try:
-        check_device(args.device)
-        job = UNetTrainJob(
-            data=Path(args.data),
-            out=Path(args.out),
-            epochs=args.epochs,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            config=config,
-            seed=args.seed,
-            val_fraction=args.val_fraction,
-            split_file=Path(args.split_file) if args.split_file else None,
-            device=args.device,
-            max_steps_per_epoch=args.max_steps_per_epoch,
-            synthetic_data=args.synthetic_data,
-        )
-        check_output_folder(job.out, args.overwrite, inputs=[job.data])
-        training = train_unet(job, progress=None if args.quiet else print)
-        with staged_folder(job.out, args.overwrite, inputs=[job.data]) as staged:
-            facts = write_outputs(job, training, staged.work)
-    except (PlayerSegError, OutputExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except OSError as error:
-        where = f": {error.filename}" if error.filename else ""
-        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        raise UsageError(str(error)) from None
+    check_device(args.device)
+    job = UNetTrainJob(
+        data=Path(args.data),
+        out=Path(args.out),
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        config=config,
+        seed=args.seed,
+        val_fraction=args.val_fraction,
+        split_file=Path(args.split_file) if args.split_file else None,
+        device=args.device,
+        max_steps_per_epoch=args.max_steps_per_epoch,
+        synthetic_data=args.synthetic_data,
+    )
+    check_output_folder(job.out, args.overwrite, inputs=[job.data])
+    training = train_unet(job, progress=None if args.quiet else print)
+    with staged_folder(job.out, args.overwrite, inputs=[job.data]) as staged:
+        facts = write_outputs(job, training, staged.work)
     print(
         f"val IoU of player pixels: {facts['val_iou_before']:.3f} before, {facts['val_iou']:.3f} after "
         f"(epoch {facts['best_epoch']})"

@@ -17,6 +17,7 @@ from evaluation.outdir import (
     Terminated,
     check_output_folder,
     identity,
+    run_stoppable,
     sigterm_as_interrupt,
     staged_folder,
     stopped_message,
@@ -178,3 +179,31 @@ def test_sigterm_still_exits_143_when_a_library_re_raises_it_as_a_plain_ctrl_c()
             codes.append(outdir.exit_code(stop))
     codes.append(outdir.exit_code(KeyboardInterrupt()))  # after the block: a Ctrl-C again
     assert codes == [143, 130]
+
+
+def _interrupted(folder: Path | None = None, signum: int | None = None) -> int:
+    """A command that writes `folder` (when given), then is stopped by Ctrl-C or by `signum` sent to itself."""
+    if folder is not None:
+        with staged_folder(folder) as staged:
+            (staged.work / "run.json").write_text("{}")
+    if signum is None:
+        raise KeyboardInterrupt
+    os.kill(os.getpid(), signum)
+    for _ in range(1000):  # the handler runs at the next bytecode
+        pass
+    return 0
+
+
+def test_a_stopped_cli_command_says_whether_out_was_written_and_exits_130_or_143(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert run_stoppable(lambda: 7, out) == 7 and capsys.readouterr().err == ""
+    assert run_stoppable(_interrupted, out) == 130
+    assert capsys.readouterr().err.strip() == f"Stopped: nothing was written to {out}."
+    assert run_stoppable(lambda: _interrupted(out, signal.SIGTERM), out) == 143
+    assert capsys.readouterr().err.strip() == f"Stopped after {out} was written."
+    assert run_stoppable(_interrupted) == 130 and capsys.readouterr().err.strip() == "Stopped."
+    assert run_stoppable(_interrupted, out, stopped="Stopped: all as it was.") == 130
+    assert capsys.readouterr().err.strip() == "Stopped: all as it was."
+    assert run_stoppable(_interrupted, out, stopped="") == 130 and capsys.readouterr().err == ""

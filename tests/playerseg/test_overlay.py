@@ -135,6 +135,18 @@ def test_side_by_side_layout() -> None:
     assert np.median(bars) < 60  # on a dark bar
 
 
+def test_side_by_side_centres_each_label_over_its_half() -> None:
+    """The app's video label floats over the player's top-left corner: each model's name sits centred over its own
+    half, clear of that corner."""
+    frame = np.zeros((360, 640, 3), dtype=np.uint8)
+    out = side_by_side(frame, frame, "A: sam2.1-small", "B: nano-pitch")
+    text = np.nonzero((out[:30].min(axis=-1) > 200).any(axis=0))[0]
+    left, right = text[text < 640], text[text >= 640] - 640
+    for columns in (left, right):
+        assert columns.size and columns.min() > 160 and columns.max() < 480  # within the half's middle half
+        assert abs((columns.min() + columns.max()) / 2 - 320) <= 8
+
+
 def test_side_by_side_pads_the_shorter_frame() -> None:
     left = np.full((30, 20, 3), 200, dtype=np.uint8)
     right = np.full((21, 20, 3), 90, dtype=np.uint8)
