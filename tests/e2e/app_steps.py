@@ -104,3 +104,24 @@ def upload_and_click_players(page: Any, clip_root: Path, name: str, width: int, 
         if object_id == 2:
             pick_object(page, "New object")
         click_clip_point(page, (x0 + x1) / 2, y0 + 0.4 * (y1 - y0), width)
+
+
+PLOTS_JS = (
+    "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')]"
+    ".filter(d => d.querySelector('svg.main-svg')).length"
+)
+
+
+def wait_for_plots(page: Any, selectors: list[str]) -> None:
+    """Until each Plotly chart (by CSS selector) has drawn its SVG."""
+    for selector in selectors:
+        page.wait_for_function(f"({PLOTS_JS})('{selector}') >= 1", timeout=20_000)
+
+
+def videos_ready(page: Any, ids: list[str]) -> None:
+    """Until each video (by elem_id) has its first frame decoded: it plays, and a screenshot shows it."""
+    for elem_id in ids:
+        page.wait_for_function(
+            f"() => {{ const v = document.querySelector('#{elem_id} video'); return v && v.readyState >= 2; }}",
+            timeout=30_000,
+        )

@@ -24,12 +24,10 @@ from tests.e2e.app_steps import (
     run_models,
     table_rows,
     upload_and_click_players,
+    videos_ready,
+    wait_for_plots,
 )
 
-PLOTS_JS = (
-    "(sel) => [...document.querySelectorAll(sel + ' .js-plotly-plot')]"
-    ".filter(d => d.querySelector('svg.main-svg')).length"
-)
 TAB_PLOTS = {
     "3. Temporal stability": ["#plot-stability-bars", "#plot-stability-timeline"],
     "4. Latency": ["#plot-latency-timeline", "#plot-latency-histogram"],
@@ -54,22 +52,9 @@ def _show_frame(page: Any, frame: int) -> None:
     )
 
 
-def _wait_for_plots(page: Any, selectors: list[str]) -> None:
-    for selector in selectors:
-        page.wait_for_function(f"({PLOTS_JS})('{selector}') >= 1", timeout=20_000)
-
-
 def _wait_for_run(page: Any) -> None:
     """Run the two test-size models (the server also offers sam2.1-large, which is offline here)."""
     run_models(page, "test-sam2.1-tiny-128", "test-sam2.1-tiny-256")
-
-
-def _videos_ready(page: Any, ids: list[str]) -> None:
-    for elem_id in ids:
-        page.wait_for_function(
-            f"() => {{ const v = document.querySelector('#{elem_id} video'); return v && v.readyState >= 2; }}",
-            timeout=30_000,
-        )
 
 
 def _zip_truth(clip_root: Path, target: Path) -> Path:
@@ -92,13 +77,13 @@ def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_p
 
     open_tab(page, "2. Side by side")
     _wait_for_run(page)
-    _videos_ready(page, ["video-side-by-side", "video-a", "video-b", "video-disagreement"])
-    _wait_for_plots(page, ["#plot-disagreement"])
+    videos_ready(page, ["video-side-by-side", "video-a", "video-b", "video-disagreement"])
+    wait_for_plots(page, ["#plot-disagreement"])
     page.screenshot(path=str(SHOTS / "2-side-by-side.png"), full_page=True)
 
     for index, (tab, plots) in enumerate(TAB_PLOTS.items(), start=3):
         open_tab(page, tab)
-        _wait_for_plots(page, plots)
+        wait_for_plots(page, plots)
         page.screenshot(path=str(SHOTS / f"{index}-{tab.split('. ')[1].lower().replace(' ', '-')}.png"), full_page=True)
     assert "RSS" in page.locator("#memory-note").inner_text()
 
@@ -106,7 +91,7 @@ def test_upload_click_correct_run_and_compare(page: Any, small_clip: Path, tmp_p
     assert "not accuracy" in page.locator("#accuracy-note").inner_text()
     page.locator("#ground-truth input[type=file]").set_input_files(str(_zip_truth(small_clip, tmp_path / "gt.zip")))
     page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
-    _wait_for_plots(page, ["#plot-accuracy-bars", "#plot-accuracy-frames", "#plot-accuracy-objects"])
+    wait_for_plots(page, ["#plot-accuracy-bars", "#plot-accuracy-frames", "#plot-accuracy-objects"])
     assert "J (mIoU)" in page.locator("#accuracy-table").inner_text()
     page.screenshot(path=str(SHOTS / "6-accuracy.png"), full_page=True)
 
@@ -135,7 +120,7 @@ def test_example_clip_scores_out_of_the_box(page: Any) -> None:
     _wait_for_run(page)
     open_tab(page, "6. Accuracy")
     page.wait_for_function("() => document.querySelector('#accuracy-note')?.innerText.includes('J&F against')")
-    _wait_for_plots(page, ["#plot-accuracy-bars"])
+    wait_for_plots(page, ["#plot-accuracy-bars"])
     assert "random" in page.locator("#accuracy-note").inner_text().lower()
     page.screenshot(path=str(SHOTS / "example-accuracy.png"), full_page=True)
     assert page.errors == []
@@ -181,7 +166,7 @@ def test_a_finetuned_model_from_the_models_folder_runs_beside_zero_shot(page: An
     page.wait_for_function(
         "() => (document.querySelector('#run-status') || {}).innerText?.includes('done')", timeout=RUN_TIMEOUT_MS
     )
-    _videos_ready(page, ["video-side-by-side", "video-b"])
+    videos_ready(page, ["video-side-by-side", "video-b"])
     assert "finetuned: team-demo" in page.locator("#video-b").inner_text()
     page.screenshot(path=str(SHOTS / "finetuned-side-by-side.png"), full_page=True)
     assert page.errors == []

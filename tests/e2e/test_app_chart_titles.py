@@ -15,7 +15,8 @@ import pytest
 
 from tests.browser import chromium_page
 from tests.e2e.app_server import serve_app
-from tests.e2e.test_app_browser import SHOTS, _wait_for_plots, _wait_for_run
+from tests.e2e.app_steps import wait_for_plots
+from tests.e2e.test_app_browser import SHOTS, _wait_for_run
 
 WIDTHS = (1400, 1000)
 TAB_PLOTS = {
@@ -118,7 +119,7 @@ def test_every_chart_title_fits_and_no_value_label_covers_it(ran_example: Any) -
         page.set_viewport_size({"width": width, "height": 1000})
         for tab, selectors in TAB_PLOTS.items():
             _open_tab(page, tab)
-            _wait_for_plots(page, selectors)
+            wait_for_plots(page, selectors)
             # a chart drawn while its tab was hidden keeps its old width until the window resizes again
             page.evaluate("() => window.dispatchEvent(new Event('resize'))")
             page.wait_for_timeout(700)

@@ -15,7 +15,15 @@ import pytest
 from playerseg.synthetic.dataset import generate_dataset
 from tests.browser import chromium_page
 from tests.e2e.app_server import serve_app
-from tests.e2e.app_steps import SHOTS, open_app, open_tab, run_models, upload_and_click_players
+from tests.e2e.app_steps import (
+    SHOTS,
+    open_app,
+    open_tab,
+    run_models,
+    upload_and_click_players,
+    videos_ready,
+    wait_for_plots,
+)
 
 WIDTH, HEIGHT = 320, 180
 SAM3_AUTOLABELER = "autolabel:test-sam3"
@@ -51,9 +59,8 @@ def test_a_unet_folder_and_sam3_run_side_by_side(setup: tuple[str, Path, Path]) 
         assert "Model A, unet:baseline" in facts and "U-Net baseline" in facts, facts
         status = page.locator("#run-status").inner_text()
         assert "unet:baseline was trained on synthetic footage only" in status and str(work.parent) not in status
-        for elem_id in ("video-side-by-side", "video-a", "video-b"):  # each video plays (and shows in the screenshot)
-            ready = f"() => {{ const v = document.querySelector('#{elem_id} video'); return v && v.readyState >= 2; }}"
-            page.wait_for_function(ready, timeout=30_000)
+        videos_ready(page, ["video-side-by-side", "video-a", "video-b", "video-disagreement"])
+        wait_for_plots(page, ["#plot-disagreement"])
         page.screenshot(path=str(SHOTS / "contenders-run.png"), full_page=True)
         assert page.errors == []
     runs = sorted(work.glob("sessions/*/run-*"))
