@@ -4,10 +4,14 @@ between sessions."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from playerseg.autolabel.detector import GroundingDinoDetector, load_detector
 from playerseg.autolabel.sam3_labeler import load_sam3_autolabeler
 from playerseg.tracking.registry import LoadedModel, default_device, load_video_model
+
+Loaded = TypeVar("Loaded")
 
 
 class ModelPool:
@@ -30,33 +34,24 @@ class ModelPool:
     def get(self, name: str) -> LoadedModel:
         """The loaded model (registry.load_video_model); raises ModelUnavailableError. Failures are not cached, so
         a model made available later (downloaded, copied in) loads on the next call."""
-        if not self._cache:
-            return load_video_model(name, self.device)
-        with self._lock:  # held while loading: two sessions asking for one model load it once
-            model = self._models.get(name)
-            if model is None:
-                model = load_video_model(name, self.device)
-                self._models[name] = model
-            return model
+        return self._cached(self._models, name, load_video_model)
 
     def get_detector(self, name: str) -> GroundingDinoDetector:
         """The loaded detector (detector.load_detector), cached like the SAM2 models."""
-        if not self._cache:
-            return load_detector(name, self.device)
-        with self._lock:
-            detector = self._detectors.get(name)
-            if detector is None:
-                detector = load_detector(name, self.device)
-                self._detectors[name] = detector
-            return detector
+        return self._cached(self._detectors, name, load_detector)
 
     def get_sam3_autolabeler(self, name: str) -> LoadedModel:
         """SAM 3's concept model for `autolabel:sam3` (sam3_labeler.load_sam3_autolabeler), cached like the others."""
+        return self._cached(self._sam3_autolabelers, name, load_sam3_autolabeler)
+
+    def _cached(self, table: dict[str, Loaded], name: str, load: Callable[[str, str], Loaded]) -> Loaded:
+        """`table[name]`, loaded on this pool's device the first time; without the cache, loaded afresh each call.
+        The lock is held while loading: two sessions asking for one model load it once."""
         if not self._cache:
-            return load_sam3_autolabeler(name, self.device)
+            return load(name, self.device)
         with self._lock:
-            model = self._sam3_autolabelers.get(name)
-            if model is None:
-                model = load_sam3_autolabeler(name, self.device)
-                self._sam3_autolabelers[name] = model
-            return model
+            loaded = table.get(name)
+            if loaded is None:
+                loaded = load(name, self.device)
+                table[name] = loaded
+            return loaded

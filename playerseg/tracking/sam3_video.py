@@ -275,7 +275,7 @@ class Sam3Thresholds:
 
     @classmethod
     def both(cls, value: float) -> Sam3Thresholds:
-        """One threshold as Grounding DINO's box threshold works: a detection scoring `value` or more counts, and
+        """One threshold as Grounding DINO's box threshold works: a detection scoring above `value` counts, and
         starts a new object when no object has it. (Stock SAM 3 starts every counted detection on a frame with no
         objects whatever the new-object threshold.)"""
         if not 0.0 <= value <= 1.0:
@@ -304,7 +304,9 @@ class Sam3VideoStream(AbstractContextManager["Sam3VideoStream"]):
         text: str | Sequence[str],
         thresholds: Sam3Thresholds | None = None,
     ) -> None:
-        """`thresholds` (None: the model's own) hold for this session only; close() gives the model its own back."""
+        """`thresholds` (None: the model's own) hold for this session only; close() gives the model its own back.
+        They are set on the model itself (transformers reads them there): sessions running at once on one shared
+        model (the app's pool) must not ask for different ones -- only the CLI asks for any."""
         import torch
         from transformers import Sam3VideoInferenceSession
 
